@@ -1,0 +1,146 @@
+"""The `monitor` command line: the only place that reads the clock and the environment for the domain code."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from monitor import __version__
+from monitor.baseline import load_baseline
+from monitor.catalogue import load_catalogue
+from monitor.errors import MonitorError, ProblemListError
+from monitor.imports import import_file
+from monitor.settings import Settings, load_settings
+from monitor.status import status_rows
+from monitor.store import Store
+
+
+class MonitorGroup(click.Group):
+    """A click group that turns MonitorError into a clear message and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ProblemListError as exc:
+            for problem in exc.problems:
+                click.echo(problem, err=True)
+            click.echo(f"{len(exc.problems)} feil funnet; ingenting ble endret.", err=True)
+            ctx.exit(2)
+        except MonitorError as exc:
+            click.echo(f"Feil: {exc}", err=True)
+            ctx.exit(1)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _now(settings: Settings) -> datetime:
+    return datetime.now(ZoneInfo(settings.timezone))
+
+
+@click.group(cls=MonitorGroup)
+@click.version_option(__version__, prog_name="monitor")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Overvåker indikatorene i Asker kommunes handlingsprogram."""
+    ctx.obj = load_settings()
+
+
+@cli.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.pass_context
+def validate(ctx: click.Context, path: Path | None) -> None:
+    """Sjekk katalogen (indicators.yaml); skriver alle feil med fil, linje, indikator og felt."""
+    path = path or _settings(ctx).catalogue
+    catalogue = load_catalogue(path)
+    click.echo(
+        f"{path}: gyldig – {len(catalogue.indicators)} indikatorer, {len(catalogue.placeholders)} plassholdere, "
+        f"{len(catalogue.retired)} utgåtte."
+    )
+
+
+@cli.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Opprett eller migrer databasen (MONITOR_DB) og last inn grunnlinjen. Kan kjøres flere ganger."""
+    settings = _settings(ctx)
+    catalogue = load_catalogue(settings.catalogue)
+    with Store(settings.db) as store:
+        applied = store.migrate()
+        new = load_baseline(store, catalogue, _now(settings))
+    migrated = f"migrerte til skjemaversjon {applied[-1]}" if applied else "skjemaet var oppdatert"
+    click.echo(f"{settings.db}: {migrated}; grunnlinjen «Handlingsprogram 2024–2027»: {new} nye verdier.")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--by", "actor", help="Hvem som importerer (ellers MONITOR_IMPORT_BY eller brukernavnet).")
+@click.pass_context
+def import_command(ctx: click.Context, file: Path, actor: str | None) -> None:
+    """Importer en CSV-fil med kolonnene indicator_id;period;value (alt eller ingenting)."""
+    settings = _settings(ctx)
+    catalogue = load_catalogue(settings.catalogue)
+    who = actor or settings.import_by or _login_name()
+    with Store(settings.db, create=False) as store:
+        store.require_current_schema()
+        result = import_file(store, catalogue, file, now=_now(settings), actor=who)
+    if result.run_id is None:
+        click.echo(f"{file}: {result.rows} rader, ingen endringer – ingenting lagret.")
+    else:
+        click.echo(f"{file}: {result.rows} rader, {result.new_vintages} nye verdier lagret (kjøring {result.run_id}).")
+
+
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except OSError:
+        return "ukjent"
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def status(ctx: click.Context, fmt: str) -> None:
+    """Vis siste periode, verdi eller status, kilde og innhentingsvei for hver indikator."""
+    settings = _settings(ctx)
+    catalogue = load_catalogue(settings.catalogue)
+    with Store(settings.db, create=False) as store:
+        store.require_current_schema()
+        rows = status_rows(catalogue, store)
+    if fmt == "json":
+        click.echo(json.dumps([row.as_dict() for row in rows], ensure_ascii=False, indent=2))
+        return
+    header = ("Indikator", "Periode", "Verdi/status", "Kilde", "Vei")
+    table = [(row.id, row.latest_period or "–", row.display, row.source, row.path) for row in rows]
+    widths = [max(len(str(cells[i])) for cells in [header, *table]) for i in range(len(header))]
+    for cells in [header, *table]:
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths)).rstrip())
+
+
+@cli.command("baseline-build")
+@click.option("--seed", "seed_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def baseline_build(ctx: click.Context, seed_path: Path, out_path: Path) -> None:
+    """Bygg grunnlinjefila fra handlingsprogrammets tekst (for utviklere)."""
+    from monitor.seed import build_baseline_rows, write_baseline_csv
+
+    catalogue = load_catalogue(_settings(ctx).catalogue)
+    rows = build_baseline_rows(seed_path.read_text(encoding="utf-8"), catalogue)
+    write_baseline_csv(rows, out_path)
+    click.echo(f"{out_path}: {len(rows)} celler.")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="monitor")

@@ -1,0 +1,109 @@
+"""Versioned schema migrations for the SQLite store, tracked in PRAGMA user_version."""
+
+from __future__ import annotations
+
+import sqlite3
+
+# Each entry moves the schema from version N to N+1. Never edit a released entry: append a new one.
+MIGRATIONS: list[str] = [
+    # 1: observations as append-only vintages; the run log.
+    """
+    CREATE TABLE fetch_runs (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,              -- 'ssb', 'fhi', 'import', 'baseline', …
+        target TEXT NOT NULL,              -- table id, file name, …
+        started_at TEXT NOT NULL,          -- UTC, ISO 8601
+        finished_at TEXT NOT NULL,         -- UTC, ISO 8601
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'unchanged', 'failed')),
+        error TEXT,
+        row_count INTEGER NOT NULL DEFAULT 0,   -- observations received
+        new_count INTEGER NOT NULL DEFAULT 0,   -- new vintages written
+        actor TEXT,
+        file_name TEXT,
+        file_sha256 TEXT,
+        raw_path TEXT,
+        raw_sha256 TEXT
+    );
+    CREATE INDEX fetch_runs_source ON fetch_runs (source, target, id);
+
+    CREATE TABLE observations (
+        id INTEGER PRIMARY KEY,
+        indicator_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        period TEXT NOT NULL,
+        value REAL,
+        status TEXT,
+        source TEXT NOT NULL,
+        source_updated TEXT,
+        retrieved_at TEXT NOT NULL,        -- UTC, ISO 8601: when this vintage became known (the
+                                           -- baseline: the handlingsprogram's adoption date)
+        vintage TEXT,                      -- a named vintage, e.g. 'Handlingsprogram 2024–2027'
+        run_id INTEGER REFERENCES fetch_runs (id),
+        CHECK (value IS NOT NULL OR status IS NOT NULL)
+    );
+    CREATE INDEX observations_key ON observations (indicator_id, region, period, retrieved_at, id);
+
+    -- Vintages are never changed or removed.
+    CREATE TRIGGER observations_no_update BEFORE UPDATE ON observations
+    BEGIN SELECT RAISE(ABORT, 'observations are append-only: a vintage is never changed'); END;
+    CREATE TRIGGER observations_no_delete BEFORE DELETE ON observations
+    BEGIN SELECT RAISE(ABORT, 'observations are append-only: a vintage is never deleted'); END;
+
+    -- "Latest" is a query: the vintage that became known last (ties: the one written last).
+    CREATE VIEW latest_observations AS
+    SELECT id, indicator_id, region, period, value, status, source, source_updated, retrieved_at, vintage, run_id
+    FROM (
+        SELECT o.*, ROW_NUMBER() OVER (
+            PARTITION BY indicator_id, region, period ORDER BY retrieved_at DESC, id DESC
+        ) AS newest
+        FROM observations o
+    ) WHERE newest = 1;
+    """,
+]
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The schema version the database is at."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection) -> list[int]:
+    """Apply every pending migration, each in its own transaction; return the versions applied.
+
+    `conn` must be in autocommit mode (isolation_level=None) so that BEGIN/COMMIT are ours.
+    """
+    applied: list[int] = []
+    current = schema_version(conn)
+    if current > len(MIGRATIONS):
+        raise RuntimeError(
+            f"the database is at schema version {current}, newer than this program knows ({len(MIGRATIONS)})"
+        )
+    for version in range(current + 1, len(MIGRATIONS) + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[version - 1]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        applied.append(version)
+    return applied
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into complete statements (triggers contain inner semicolons)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--") and not buffer.strip():
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

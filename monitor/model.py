@@ -1,0 +1,76 @@
+"""Plain data that crosses layers: observations, stored vintages and run records. Imports nothing local."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+# Status symbols. SSB's own symbols are kept verbatim (see https://www.ssb.no/diverse/standardtegn-i-tabeller);
+# the two handlingsprogram words get readable codes.
+SSB_SYMBOLS = {
+    ".": "ikke mulig å oppgi tall",
+    "..": "tallgrunnlag mangler",
+    "...": "oppgave mangler",
+    ":": "vises ikke av konfidensialitetshensyn",
+    "-": "null",
+}
+NOT_MEASURED = "not_measured"  # "Ikke målt"
+PENDING = "pending"  # "Tall kommer"
+STATUS_WORDS = {NOT_MEASURED: "Ikke målt", PENDING: "Tall kommer"}
+KNOWN_STATUSES = frozenset(SSB_SYMBOLS) | frozenset(STATUS_WORDS)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One value (or status) for an indicator, region and period, as a source reported it."""
+
+    indicator_id: str
+    region: str
+    period: str
+    value: float | None
+    status: str | None
+    source: str
+    source_updated: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.value is None and self.status is None:
+            raise ValueError(f"{self.indicator_id} {self.region} {self.period}: neither value nor status")
+        if self.status is not None and self.status not in KNOWN_STATUSES:
+            raise ValueError(f"{self.indicator_id} {self.region} {self.period}: unknown status {self.status!r}")
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The natural key (indicator, region, period)."""
+        return (self.indicator_id, self.region, self.period)
+
+
+@dataclass(frozen=True)
+class Vintage:
+    """A stored observation: one of possibly several values the key has had over time."""
+
+    id: int
+    indicator_id: str
+    region: str
+    period: str
+    value: float | None
+    status: str | None
+    source: str
+    source_updated: str | None
+    retrieved_at: str
+    vintage: str | None
+    run_id: int | None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What is known about one fetch or import when it is written to fetch_runs."""
+
+    source: str
+    target: str
+    started_at: datetime
+    finished_at: datetime
+    actor: str | None = None
+    file_name: str | None = None
+    file_sha256: str | None = None
+    raw_path: str | None = None
+    raw_sha256: str | None = None

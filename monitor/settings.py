@@ -1,0 +1,39 @@
+"""Runtime settings, read only from MONITOR_* environment variables and passed explicitly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from monitor.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """All settings. Each field is read from MONITOR_<FIELD> (e.g. MONITOR_DB)."""
+
+    model_config = SettingsConfigDict(env_prefix="MONITOR_", extra="ignore", frozen=True)
+
+    db: Path = Path("var/monitor.db")
+    catalogue: Path = Path("indicators.yaml")
+    raw_dir: Path = Path("var/raw")
+    timezone: str = "Europe/Oslo"
+    ssb_url: str = "https://data.ssb.no/api/pxwebapi/v2"
+    fhi_url: str = "https://statistikk-data.fhi.no/api/open/v1"
+    http_timeout: float = 30.0
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    alert_to: str | None = None
+    import_by: str | None = None  # who runs imports, when --by is not given
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment; a malformed value is a ConfigError naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [
+            f"MONITOR_{str(error['loc'][0]).upper()}: {error['msg']}" for error in exc.errors(include_url=False)
+        ]
+        raise ConfigError("invalid settings:\n" + "\n".join(lines)) from exc

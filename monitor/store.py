@@ -1,0 +1,204 @@
+"""The SQLite store: append-only observation vintages and the fetch/import run log."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from monitor.errors import StoreError
+from monitor.migrations import MIGRATIONS, migrate, schema_version
+from monitor.model import Observation, RunRecord, Vintage
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    """One connection to the monitor's SQLite database (WAL, busy timeout, explicit transactions)."""
+
+    def __init__(self, path: Path | str, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise StoreError(f"{self.path}: no database here; run `monitor init` first")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"{self.path}: cannot open the database: {exc}") from exc
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema -----------------------------------------------------------------------------------
+
+    def migrate(self) -> list[int]:
+        """Bring the schema up to date; return the migration versions applied (empty if none)."""
+        try:
+            return migrate(self.conn)
+        except (sqlite3.Error, RuntimeError) as exc:
+            raise StoreError(f"{self.path}: migration failed: {exc}") from exc
+
+    def require_current_schema(self) -> None:
+        """Fail clearly when the database has not been initialised or migrated."""
+        version = schema_version(self.conn)
+        if version != len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path}: schema version {version}, expected {len(MIGRATIONS)}; run `monitor init`"
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- observations -----------------------------------------------------------------------------
+
+    def new_vintages(self, observations: Iterable[Observation], *, within: str | None = None) -> list[Observation]:
+        """The observations that differ (value or status) from the latest stored vintage of their key.
+
+        With `within`, compare only against vintages carrying that label (used for the baseline, which
+        must not be re-added on top of newer data).
+        """
+        pending = list(observations)
+        latest = self._latest_for({obs.indicator_id for obs in pending}, within)
+        changed: list[Observation] = []
+        seen: dict[tuple[str, str, str], tuple[float | None, str | None]] = {}
+        for obs in pending:
+            current = seen.get(obs.key, latest.get(obs.key))
+            if current != (obs.value, obs.status):
+                changed.append(obs)
+                seen[obs.key] = (obs.value, obs.status)
+        return changed
+
+    def _latest_for(
+        self, indicator_ids: set[str], within: str | None
+    ) -> dict[tuple[str, str, str], tuple[float | None, str | None]]:
+        result: dict[tuple[str, str, str], tuple[float | None, str | None]] = {}
+        ids = sorted(indicator_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            if within is None:
+                sql = f"SELECT indicator_id, region, period, value, status FROM latest_observations WHERE indicator_id IN ({marks})"
+                params: list[str] = chunk
+            else:
+                sql = (
+                    "SELECT indicator_id, region, period, value, status FROM observations "
+                    f"WHERE indicator_id IN ({marks}) AND vintage = ? ORDER BY retrieved_at, id"
+                )
+                params = chunk + [within]
+            rows = self.conn.execute(sql, params)
+            for indicator_id, region, period, value, status in rows:
+                result[(indicator_id, region, period)] = (value, status)
+        return result
+
+    def write_run(
+        self,
+        run: RunRecord,
+        observations: Iterable[Observation],
+        *,
+        vintage: str | None = None,
+        retrieved_at: datetime | None = None,
+        skip_if_unchanged: bool = False,
+    ) -> tuple[int | None, int]:
+        """Store one fetch or import in one transaction: its run row and its new vintages.
+
+        A named `vintage` is compared only with earlier vintages of the same name. `retrieved_at`
+        (default: the run's end) says when the values became known. Returns (run_id, number of new
+        vintages). With skip_if_unchanged, a run that brings no new vintage writes nothing at all
+        (run_id None), so the database stays byte-for-byte unchanged.
+        """
+        received = list(observations)
+        try:
+            with self.transaction():
+                changed = self.new_vintages(received, within=vintage)
+                if skip_if_unchanged and not changed:
+                    return None, 0
+                run_id = self._insert_run(run, "ok" if changed else "unchanged", None, len(received), len(changed))
+                known_at = _iso(retrieved_at or run.finished_at)
+                self.conn.executemany(
+                    "INSERT INTO observations (indicator_id, region, period, value, status, source, "
+                    "source_updated, retrieved_at, vintage, run_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    [
+                        (o.indicator_id, o.region, o.period, o.value, o.status, o.source, o.source_updated,
+                         known_at, vintage, run_id)
+                        for o in changed
+                    ],
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: could not store {run.source} {run.target}: {exc}") from exc
+        return run_id, len(changed)
+
+    def record_failure(self, run: RunRecord, error: str) -> int:
+        """Log a failed fetch or import; observations are not touched."""
+        try:
+            with self.transaction():
+                return self._insert_run(run, "failed", error, 0, 0)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: could not log the failure of {run.source} {run.target}: {exc}") from exc
+
+    def _insert_run(self, run: RunRecord, outcome: str, error: str | None, rows: int, new: int) -> int:
+        cursor = self.conn.execute(
+            "INSERT INTO fetch_runs (source, target, started_at, finished_at, outcome, error, row_count, "
+            "new_count, actor, file_name, file_sha256, raw_path, raw_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (run.source, run.target, _iso(run.started_at), _iso(run.finished_at), outcome, error, rows, new,
+             run.actor, run.file_name, run.file_sha256, run.raw_path, run.raw_sha256),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def latest(self, indicator_id: str | None = None) -> list[Vintage]:
+        """The latest vintage of every key (optionally of one indicator), ordered by indicator, region, period."""
+        where, params = ("WHERE indicator_id = ?", [indicator_id]) if indicator_id else ("", [])
+        return self._vintages(f"SELECT * FROM latest_observations {where} ORDER BY indicator_id, region, period", params)
+
+    def vintages(self, indicator_id: str) -> list[Vintage]:
+        """Every vintage of one indicator, oldest first within each key."""
+        return self._vintages(
+            "SELECT * FROM observations WHERE indicator_id = ? ORDER BY region, period, id", [indicator_id]
+        )
+
+    def _vintages(self, sql: str, params: list[Any]) -> list[Vintage]:
+        cursor = self.conn.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [Vintage(**dict(zip(names, row))) for row in cursor]
+
+    def runs(self, source: str | None = None) -> list[dict[str, Any]]:
+        """The run log, newest first."""
+        if source is None:
+            return list(self.db.query("SELECT * FROM fetch_runs ORDER BY id DESC"))
+        return list(self.db.query("SELECT * FROM fetch_runs WHERE source = ? ORDER BY id DESC", [source]))
+
+    def count_observations(self) -> int:
+        """The number of stored vintages."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM observations").fetchone()[0])

@@ -1,0 +1,64 @@
+"""YAML loading that remembers the line of every node, so errors can name file:line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+
+class DuplicateKeyError(Exception):
+    """A mapping has the same key twice (PyYAML would silently keep the last one)."""
+
+    def __init__(self, key: str, line: int) -> None:
+        self.key = key
+        self.line = line
+        super().__init__(f"duplicate key '{key}' at line {line}")
+
+
+class LineMap:
+    """Maps a location path such as ("indicators", 3, "source", "kind") to a 1-based line number."""
+
+    def __init__(self) -> None:
+        self._lines: dict[tuple[Any, ...], int] = {}
+
+    def add(self, path: tuple[Any, ...], line: int) -> None:
+        self._lines[path] = line
+
+    def line_for(self, path: tuple[Any, ...]) -> int:
+        """The line of the deepest known node on `path` (a missing field points at its parent)."""
+        probe = tuple(path)
+        while probe:
+            if probe in self._lines:
+                return self._lines[probe]
+            probe = probe[:-1]
+        return self._lines.get((), 1)
+
+
+def load_with_lines(text: str) -> tuple[Any, LineMap]:
+    """Parse YAML safely and return (data, LineMap). Raises yaml.YAMLError or DuplicateKeyError."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    lines = LineMap()
+    if node is None:
+        return None, lines
+    _walk(node, (), lines)
+    data = yaml.safe_load(text)
+    return data, lines
+
+
+def _walk(node: yaml.Node, path: tuple[Any, ...], lines: LineMap) -> None:
+    lines.add(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                raise DuplicateKeyError(str(key), key_node.start_mark.line + 1)
+            seen.add(key)
+            lines.add(path + (key,), key_node.start_mark.line + 1)
+            _walk(value_node, path + (key,), lines)
+            # keep the key's own line for the field itself (the value may start on the next line)
+            lines.add(path + (key,), key_node.start_mark.line + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, path + (index,), lines)

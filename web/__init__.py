@@ -1,0 +1,1 @@
+"""The Flask web UI (arrives with the web UI issue)."""
