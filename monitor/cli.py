@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,32 @@ class MonitorGroup(click.Group):
         except MonitorError as exc:
             click.echo(f"Feil: {exc}", err=True)
             ctx.exit(1)
+
+
+class ProgressDisplay:
+    """A progress bar on stderr for long work; called with (done, total). Shown once work is large."""
+
+    def __init__(self, label: str, threshold: int = 2000) -> None:
+        self.label = label
+        self.threshold = threshold
+        self._bar: Any = None
+        self._done = 0
+
+    def __enter__(self) -> ProgressDisplay:
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if total < self.threshold:
+                return
+            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(done - self._done)
+        self._done = done
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -91,7 +118,8 @@ def import_command(ctx: click.Context, file: Path, actor: str | None) -> None:
     who = actor or settings.import_by or _login_name()
     with Store(settings.db, create=False) as store:
         store.require_current_schema()
-        result = import_file(store, catalogue, file, now=_now(settings), actor=who)
+        with ProgressDisplay("Kontrollerer rader") as progress:
+            result = import_file(store, catalogue, file, now=_now(settings), actor=who, progress=progress)
     if result.run_id is None:
         click.echo(f"{file}: {result.rows} rader, ingen endringer – ingenting lagret.")
     else:

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -115,13 +116,20 @@ def value_range(indicator: Indicator) -> tuple[float | None, float | None]:
     return None, None
 
 
-def check_rows(path: Path, rows: list[ImportRow], catalogue: Catalogue, today: date) -> list[Observation]:
+Progress = Callable[[int, int], None]  # (rows done, rows in all)
+
+
+def check_rows(
+    path: Path, rows: list[ImportRow], catalogue: Catalogue, today: date, progress: Progress | None = None
+) -> list[Observation]:
     """Check every row; return the observations, or raise ImportFileError listing every bad row."""
     problems: list[str] = []
     observations: list[Observation] = []
     first_line: dict[tuple[str, str, str], int] = {}
     indicators = catalogue.by_id
-    for row in rows:
+    for done, row in enumerate(rows, start=1):
+        if progress is not None and (done % 1000 == 0 or done == len(rows)):
+            progress(done, len(rows))
         where = f"{path}:{row.line}"
         if "__error__" in row.cells:
             problems.append(f"{where}: {row.cells['__error__']}")
@@ -192,11 +200,17 @@ def _plain(number: float) -> str:
 
 
 def import_file(
-    store: Store, catalogue: Catalogue, path: Path, *, now: datetime, actor: str | None
+    store: Store,
+    catalogue: Catalogue,
+    path: Path,
+    *,
+    now: datetime,
+    actor: str | None,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Check the whole file, then store it in one transaction. A file that changes nothing writes nothing."""
     rows, raw = read_rows(path)
-    observations = check_rows(path, rows, catalogue, now.date())
+    observations = check_rows(path, rows, catalogue, now.date(), progress)
     digest = hashlib.sha256(raw).hexdigest()
     run = RunRecord(
         source=IMPORT_SOURCE, target=path.name, started_at=now, finished_at=now,
