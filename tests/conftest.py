@@ -15,6 +15,7 @@ from monitor.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
+SEED_PATH = FIXTURES / "seed" / "handlingsprogram-2024-2027.txt"
 OSLO = ZoneInfo("Europe/Oslo")
 
 

@@ -22,9 +22,7 @@ from monitor.seed import (
     write_baseline_csv,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
-SEED_PATH = FIXTURES / "seed" / "handlingsprogram-2024-2027.txt"
-REPO = Path(__file__).parent.parent
+from conftest import FIXTURES, REPO, SEED_PATH
 CATALOGUE_PATH = REPO / "indicators.yaml"
 BASELINE_PATH = REPO / "monitor" / "data" / "baseline.csv"
 
