@@ -27,4 +27,6 @@ run: install
 	$(BIN)/monitor status
 
 test: install-test
+	$(BIN)/ruff check fetchers monitor web tests bench
+	$(BIN)/mypy fetchers monitor web
 	$(BIN)/pytest

@@ -15,7 +15,10 @@ from monitor import __version__
 from monitor.baseline import load_baseline
 from monitor.catalogue import load_catalogue
 from monitor.errors import MonitorError, ProblemListError
+from fetchers.ssb import SsbClient
 from monitor.imports import import_file
+from monitor.online import check_ssb_online
+from monitor.pipeline import fetch_ssb
 from monitor.settings import Settings, load_settings
 from monitor.status import status_rows
 from monitor.store import Store
@@ -83,15 +86,63 @@ def cli(ctx: click.Context) -> None:
 
 @cli.command()
 @click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--online", is_flag=True, help="Sjekk også hver SSB-spørring mot tabellens metadata hos SSB (krever nett).")
 @click.pass_context
-def validate(ctx: click.Context, path: Path | None) -> None:
+def validate(ctx: click.Context, path: Path | None, online: bool) -> None:
     """Sjekk katalogen (indicators.yaml); skriver alle feil med fil, linje, indikator og felt."""
-    path = path or _settings(ctx).catalogue
+    settings = _settings(ctx)
+    path = path or settings.catalogue
     catalogue = load_catalogue(path)
     click.echo(
         f"{path}: gyldig – {len(catalogue.indicators)} indikatorer, {len(catalogue.placeholders)} plassholdere, "
         f"{len(catalogue.retired)} utgåtte."
     )
+    if online:
+        with SsbClient(settings.ssb_url, timeout=settings.http_timeout) as client:
+            tables, problems = check_ssb_online(catalogue, client)
+        for problem in problems:
+            click.echo(problem, err=True)
+        click.echo(f"SSB: {tables} tabeller sjekket mot metadata hos {settings.ssb_url}; {len(problems)} avvik.")
+        if problems:
+            ctx.exit(1)
+
+
+@cli.command()
+@click.option("--source", type=click.Choice(["ssb"]), default=None, help="Bare denne kilden (standard: alle).")
+@click.option("--indicator", "indicator_ids", multiple=True, help="Bare denne indikatoren (kan gjentas).")
+@click.option("--force", is_flag=True, help="Hent alle tabeller, også de kilden ikke har oppdatert.")
+@click.pass_context
+def fetch(ctx: click.Context, source: str | None, indicator_ids: tuple[str, ...], force: bool) -> None:
+    """Hent data fra kildene med API; avslutter med kode 1 hvis en tabell feilet."""
+    settings = _settings(ctx)
+    catalogue = load_catalogue(settings.catalogue)
+    only = set(indicator_ids) or None
+    if only is not None:
+        unknown = sorted(only - set(catalogue.by_id))
+        fetched_elsewhere = sorted(i for i in only - set(unknown) if catalogue.get(i).fetch is None)
+        if unknown or fetched_elsewhere:
+            problems = [f"ukjent indikator-id {i!r}" for i in unknown] + [
+                f"{i}: hentes ikke fra SSB ({catalogue.get(i).path})" for i in fetched_elsewhere
+            ]
+            raise ProblemListError(problems)
+    with Store(settings.db, create=False) as store, SsbClient(settings.ssb_url, timeout=settings.http_timeout) as client:
+        store.require_current_schema()
+        with ProgressDisplay("Henter SSB-tabeller", threshold=1) as progress:
+            report = fetch_ssb(
+                catalogue, store, client, clock=lambda: _now(settings), raw_dir=settings.raw_dir,
+                force=force, only=only, progress=progress,
+            )
+    words = {"ok": "nye verdier", "unchanged": "uendret", "failed": "FEILET"}
+    for table in report.tables:
+        if table.outcome != "failed":
+            extra = f" ({table.new} nye verdier)" if table.new else ""
+            flag = " – ADVARSEL: tabellen er avsluttet (discontinued) hos SSB" if table.discontinued else ""
+            click.echo(f"SSB {table.table}: {words[table.outcome]}{extra}{flag}")
+    for table in report.failed:
+        click.echo(f"FEIL SSB {table.table}: {table.error}", err=True)
+    click.echo(f"{len(report.tables)} tabeller, {len(report.failed)} feilet, {report.requests} forespørsler til SSB.")
+    if report.failed:
+        ctx.exit(1)
 
 
 @cli.command()

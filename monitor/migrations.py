@@ -59,6 +59,21 @@ MIGRATIONS: list[str] = [
         FROM observations o
     ) WHERE newest = 1;
     """,
+    # 2: what each source says about its tables (updated stamp, periods, next update, discontinued).
+    """
+    CREATE TABLE source_tables (
+        source TEXT NOT NULL,
+        table_id TEXT NOT NULL,
+        label TEXT,
+        updated TEXT,                      -- the source's own "last updated", as it gave it
+        first_period TEXT,
+        last_period TEXT,
+        next_update TEXT,
+        discontinued INTEGER NOT NULL DEFAULT 0,
+        checked_at TEXT NOT NULL,          -- UTC, when we last learned any of the above
+        PRIMARY KEY (source, table_id)
+    );
+    """,
 ]
 
 

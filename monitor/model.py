@@ -35,8 +35,8 @@ class Observation:
     def __post_init__(self) -> None:
         if self.value is None and self.status is None:
             raise ValueError(f"{self.indicator_id} {self.region} {self.period}: neither value nor status")
-        if self.status is not None and self.status not in KNOWN_STATUSES:
-            raise ValueError(f"{self.indicator_id} {self.region} {self.period}: unknown status {self.status!r}")
+        if self.status is not None and not self.status.strip():
+            raise ValueError(f"{self.indicator_id} {self.region} {self.period}: empty status")
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -74,3 +74,28 @@ class RunRecord:
     file_sha256: str | None = None
     raw_path: str | None = None
     raw_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class TableMeta:
+    """What a source says about one of its tables."""
+
+    source: str
+    table_id: str
+    label: str | None = None
+    updated: str | None = None
+    first_period: str | None = None
+    last_period: str | None = None
+    next_update: str | None = None
+    discontinued: bool = False
+
+
+@dataclass(frozen=True)
+class Point:
+    """A value for one period, or the status symbol that stands in for it."""
+
+    value: float | None
+    status: str | None = None
+
+
+Series = dict[str, Point]  # period ("2022") → point

@@ -221,7 +221,10 @@ def parse_metadata(text: str) -> list[MetadataRow]:
             raise SeedError(f"line {number}: indicator row outside an area or without Kilde")
         name, remark = split_name(cells[0])
         rows.append(
-            MetadataRow(area, delmal, name, remark, *(normalise(cell) for cell in cells[1:]), line=number)
+            MetadataRow(
+                area, delmal, name, remark,
+                kilde=normalise(cells[1]), frekvens=normalise(cells[2]), merknader=normalise(cells[3]), line=number,
+            )
         )
     return rows
 

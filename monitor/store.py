@@ -13,7 +13,7 @@ import sqlite_utils
 
 from monitor.errors import StoreError
 from monitor.migrations import MIGRATIONS, migrate, schema_version
-from monitor.model import Observation, RunRecord, Vintage
+from monitor.model import Observation, RunRecord, TableMeta, Vintage
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -130,6 +130,7 @@ class Store:
         vintage: str | None = None,
         retrieved_at: datetime | None = None,
         skip_if_unchanged: bool = False,
+        table_meta: TableMeta | None = None,
     ) -> tuple[int | None, int]:
         """Store one fetch or import in one transaction: its run row and its new vintages.
 
@@ -155,9 +156,64 @@ class Store:
                         for o in changed
                     ],
                 )
+                if table_meta is not None:
+                    self._save_table_meta(table_meta, run.finished_at)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: could not store {run.source} {run.target}: {exc}") from exc
         return run_id, len(changed)
+
+    def save_table_meta(self, metas: Iterable[TableMeta], checked_at: datetime) -> None:
+        """Remember what a source says about its tables (one transaction)."""
+        try:
+            with self.transaction():
+                for meta in metas:
+                    self._save_table_meta(meta, checked_at)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: could not store table metadata: {exc}") from exc
+
+    def _save_table_meta(self, meta: TableMeta, checked_at: datetime) -> None:
+        # Fields the source did not send this time keep what we knew.
+        self.conn.execute(
+            "INSERT INTO source_tables (source, table_id, label, updated, first_period, last_period, next_update, "
+            "discontinued, checked_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (source, table_id) DO UPDATE SET "
+            "label = COALESCE(excluded.label, label), updated = COALESCE(excluded.updated, updated), "
+            "first_period = COALESCE(excluded.first_period, first_period), "
+            "last_period = COALESCE(excluded.last_period, last_period), "
+            "next_update = COALESCE(excluded.next_update, next_update), "
+            "discontinued = excluded.discontinued, checked_at = excluded.checked_at",
+            (meta.source, meta.table_id, meta.label, meta.updated, meta.first_period, meta.last_period,
+             meta.next_update, int(meta.discontinued), _iso(checked_at)),
+        )
+
+    def table_meta(self, source: str) -> dict[str, TableMeta]:
+        """What we know about each of a source's tables."""
+        rows = self.conn.execute(
+            "SELECT source, table_id, label, updated, first_period, last_period, next_update, discontinued "
+            "FROM source_tables WHERE source = ?",
+            [source],
+        )
+        return {
+            table_id: TableMeta(source, table_id, label, updated, first, last, next_update, bool(discontinued))
+            for source, table_id, label, updated, first, last, next_update, discontinued in rows
+        }
+
+    def last_run(self, source: str, target: str, outcomes: tuple[str, ...] = ("ok", "unchanged")) -> dict[str, Any] | None:
+        """The newest run of a source/target with one of the given outcomes."""
+        marks = ",".join("?" * len(outcomes))
+        rows = list(self.db.query(
+            f"SELECT * FROM fetch_runs WHERE source = ? AND target = ? AND outcome IN ({marks}) ORDER BY id DESC LIMIT 1",
+            [source, target, *outcomes],
+        ))
+        return rows[0] if rows else None
+
+    def last_raw(self, source: str, target: str) -> dict[str, Any] | None:
+        """The newest successful run of a source/target that archived a response body."""
+        rows = list(self.db.query(
+            "SELECT * FROM fetch_runs WHERE source = ? AND target = ? AND outcome IN ('ok', 'unchanged') "
+            "AND raw_path IS NOT NULL ORDER BY id DESC LIMIT 1",
+            [source, target],
+        ))
+        return rows[0] if rows else None
 
     def record_failure(self, run: RunRecord, error: str) -> int:
         """Log a failed fetch or import; observations are not touched."""

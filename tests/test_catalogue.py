@@ -64,7 +64,7 @@ def test_bad_enum_unknown_field_and_duplicate_id_are_all_reported(tmp_path: Path
          "indikator 'netto_driftsresultat' (#1) → target: bands: `desired` må ligge på den gode siden av `acceptable`"),
         ("kind: bands", "kind: wishful", "kind: wishful",
          "indikator 'netto_driftsresultat' (#1) → target.kind: ugyldig kind 'wishful'; tillatt: 'bands', 'threshold', 'trajectory'"),
-        ('table: "12143"', 'table: "1214"', 'table: "1214"',
+        ('name: SSB 12143, table: "12143"', 'name: SSB 12143, table: "1214"', 'table: "1214"',
          "indikator 'netto_driftsresultat' (#1) → source.table: tabellnummeret '1214' må være fem sifre i anførselstegn, f.eks. \"01222\""),
         ("source: {kind: register, name: Asker kommune}", 'source: {kind: register, name: Asker kommune, table: "12143"}',
          'name: Asker kommune, table', "indikator 'sykefravaer' (#2) → source: `table` gjelder bare SSB-kilder, ikke kind 'register'"),

@@ -22,7 +22,7 @@ from monitor.seed import (
     write_baseline_csv,
 )
 
-from conftest import FIXTURES, REPO, SEED_PATH
+from conftest import REPO, SEED_PATH
 CATALOGUE_PATH = REPO / "indicators.yaml"
 BASELINE_PATH = REPO / "monitor" / "data" / "baseline.csv"
 

@@ -24,7 +24,7 @@ from monitor.seed import (
     write_baseline_csv,
 )
 
-from conftest import FIXTURES, REPO, SEED_PATH
+from conftest import REPO, SEED_PATH
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,63 @@
+"""Picks one catalogue series out of a normalised SSB dataset: region and time codes become the kommune's periods."""
+
+from __future__ import annotations
+
+from fetchers.jsonstat import Dataset
+from fetchers.ssb_query import period_of
+from monitor.catalogue import Municipality, SsbSeries
+from monitor.model import Point, Series
+from monitor.errors import FetchError
+
+
+def check_structure(dataset: Dataset, table: str, series: SsbSeries) -> None:
+    """Fail clearly when the response lacks a dimension or value code the series needs."""
+    present = dict(zip(dataset.ids, dataset.codes))
+    wanted = {dimension: series.codes(dimension) for dimension in series.select}
+    wanted |= {series.region.dimension: [], series.time_dimension: []}
+    for dimension, codes in wanted.items():
+        if dimension not in present:
+            raise FetchError(
+                f"tabell {table}: svaret mangler dimensjonen {dimension!r} (har {', '.join(dataset.ids)}); "
+                "tabellen kan ha endret seg"
+            )
+        for code in codes:
+            if code not in present[dimension]:
+                raise FetchError(
+                    f"tabell {table}: dimensjonen {dimension!r} mangler verdikoden {code!r}; tabellen kan ha endret seg"
+                )
+    if not present[series.time_dimension]:
+        raise FetchError(f"tabell {table}: svaret har ingen perioder (tomt datasett)")
+
+
+def extract(dataset: Dataset, table: str, series: SsbSeries, municipality: Municipality) -> Series:
+    """The series' points by period, for the kommune (on today's borders, or stitched by code history).
+
+    Where `select` lists several codes, the cells are summed; a status in any of them (suppressed,
+    missing) makes the sum that status instead of a number.
+    """
+    check_structure(dataset, table, series)
+    position = {dimension: index for index, dimension in enumerate(dataset.ids)}
+    fixed = [(position[dimension], frozenset(series.codes(dimension))) for dimension in series.select]
+    region_at = position[series.region.dimension]
+    time_at = position[series.time_dimension]
+    cells: dict[str, list[Point]] = {}
+    for codes, value, status in dataset.cells():
+        if any(codes[index] not in allowed for index, allowed in fixed):
+            continue
+        period = period_of(codes[time_at], series.period)
+        if period is None or int(period) < series.first_year:
+            continue
+        expected = series.region.code if series.region.code else municipality.code_for(int(period))
+        if codes[region_at] != expected:
+            continue
+        cells.setdefault(period, []).append(Point(value, status or None))
+    return {period: _total(points) for period, points in sorted(cells.items())}
+
+
+def _total(points: list[Point]) -> Point:
+    if len(points) == 1:
+        return points[0]
+    for point in points:
+        if point.value is None:
+            return Point(None, point.status or "..")
+    return Point(sum(point.value for point in points if point.value is not None))

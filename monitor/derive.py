@@ -1,0 +1,72 @@
+"""Derived indicators: the catalogue's named transforms (growth, change, ratio, share, sum, scale) over series."""
+
+from __future__ import annotations
+
+from monitor.catalogue import Derive, Expr
+from monitor.model import Point, Series
+
+NOT_POSSIBLE = "."  # SSB's "ikke mulig å oppgi tall": used for a division by zero
+
+
+def evaluate(expr: Expr, series: dict[str, Series]) -> Series:
+    """Evaluate an expression over named series; a period appears only where every input has it.
+
+    A status in any input (suppressed, missing, …) carries through to the result rather than being
+    treated as zero.
+    """
+    if isinstance(expr, str):
+        return dict(series[expr])
+    return {period: _tidy(point) for period, point in _evaluate(expr, series).items()}
+
+
+def _tidy(point: Point) -> Point:
+    # Ten decimals remove binary noise (0.30000000000000004) without touching any real precision.
+    return point if point.value is None else Point(round(point.value, 10), point.status)
+
+
+def _evaluate(expr: Derive, series: dict[str, Series]) -> Series:
+    inputs = [evaluate(item, series) for item in expr.of]
+    if expr.op in ("growth", "change"):
+        return _over_previous(expr, inputs[0])
+    periods = set(inputs[0])
+    for other in inputs[1:]:
+        periods &= set(other)
+    return {period: _combine(expr, [given[period] for given in inputs]) for period in sorted(periods)}
+
+
+def _combine(expr: Derive, points: list[Point]) -> Point:
+    for point in points:
+        if point.value is None:
+            return Point(None, point.status)
+    values = [point.value for point in points if point.value is not None]
+    if expr.op == "sum":
+        return Point(sum(values))
+    if expr.op == "scale":
+        return Point(values[0] * expr.factor + expr.offset)
+    numerator, denominator = values
+    if denominator == 0:
+        return Point(None, NOT_POSSIBLE)
+    factor = 100.0 if expr.op == "share" else expr.factor
+    return Point(numerator / denominator * factor)
+
+
+def _over_previous(expr: Derive, series: Series) -> Series:
+    result: Series = {}
+    for period, point in sorted(series.items()):
+        previous = _previous_period(period)
+        if previous is None or previous not in series:
+            continue
+        before = series[previous]
+        if point.value is None or before.value is None:
+            result[period] = Point(None, point.status if point.value is None else before.status)
+        elif expr.op == "change":
+            result[period] = Point(point.value - before.value)
+        elif before.value == 0:
+            result[period] = Point(None, NOT_POSSIBLE)
+        else:
+            result[period] = Point((point.value / before.value - 1.0) * 100.0)
+    return result
+
+
+def _previous_period(period: str) -> str | None:
+    return str(int(period) - 1) if period.isdigit() and len(period) == 4 else None

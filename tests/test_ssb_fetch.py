@@ -1,0 +1,266 @@
+"""The real SSB fetcher against the local fake PxWebApi: full refresh, conditional fetch, and every fault."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from conftest import REPO
+from fake_pxwebapi import FakePxWebApi
+from fetchers.ssb import SsbClient
+from monitor.baseline import load_baseline
+from monitor.catalogue import Catalogue
+from monitor.pipeline import FetchReport, fetch_ssb, ssb_indicators
+from monitor.rawarchive import read_archived
+from monitor.store import Store
+
+OSLO = ZoneInfo("Europe/Oslo")
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=OSLO)
+TABLES = 18
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def server() -> Iterator[FakePxWebApi]:
+    with FakePxWebApi(calls=30, window=60, now=NOW) as running:
+        yield running
+    assert running.errors == []
+
+
+@pytest.fixture
+def db(tmp_path: Path, real_catalogue: Catalogue) -> Iterator[Store]:
+    with Store(tmp_path / "monitor.db") as store:
+        store.migrate()
+        load_baseline(store, real_catalogue, NOW)
+        yield store
+
+
+def run(
+    catalogue: Catalogue, store: Store, server: FakePxWebApi, tmp_path: Path, clock: Clock | None = None,
+    *, force: bool = False, timeout: float = 5.0,
+) -> FetchReport:
+    # Each run is a new process in production, hours apart; here the server's call window starts afresh.
+    server.reset_counters()
+    with SsbClient(server.base_url, timeout=timeout, backoff=0.01) as client:
+        return fetch_ssb(catalogue, store, client, clock=clock or Clock(NOW), raw_dir=tmp_path / "raw", force=force)
+
+
+def checksum(store: Store) -> str:
+    rows = store.conn.execute("SELECT * FROM observations ORDER BY id").fetchall()
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def printed_baseline() -> dict[tuple[str, str], float]:
+    with (REPO / "monitor" / "data" / "baseline.csv").open(encoding="utf-8") as handle:
+        return {(row["indicator_id"], row["period"]): float(row["value"]) for row in csv.DictReader(handle) if row["value"]}
+
+
+def test_full_refresh_fills_all_22_indicators_within_the_call_limit(
+    real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path
+) -> None:
+    report = run(real_catalogue, db, server, tmp_path)
+    assert report.failed == []
+    assert len(report.tables) == TABLES
+    assert server.total_requests <= TABLES + 1 and report.requests == server.total_requests
+    assert server.count_429 == 0
+    indicators = ssb_indicators(real_catalogue)
+    assert len(indicators) == 22
+    fetched = {v.indicator_id for v in db.latest() if v.source.startswith("ssb:")}
+    assert fetched == {i.id for i in indicators}
+
+
+def test_derived_and_direct_values_equal_the_printed_handlingsprogram(
+    real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path
+) -> None:
+    run(real_catalogue, db, server, tmp_path)
+    printed = printed_baseline()
+    compared = 0
+    for indicator in ssb_indicators(real_catalogue):
+        latest = {v.period: v for v in db.latest(indicator.id)}
+        for period in ("2019", "2020", "2021", "2022"):
+            if (indicator.id, period) not in printed:
+                continue
+            # No SSB value that differs from a printed one: an equal value adds no vintage.
+            ssb_values = [v.value for v in db.vintages(indicator.id) if v.period == period and v.source.startswith("ssb:")]
+            assert all(round(value, indicator.decimals) == pytest.approx(printed[(indicator.id, period)])
+                       for value in ssb_values if value is not None), (indicator.id, period, ssb_values)
+            # Derived values keep SSB's full precision; rounded as printed, they are the printed value.
+            assert round(latest[period].value, indicator.decimals) == pytest.approx(printed[(indicator.id, period)])
+            compared += 1
+    assert compared == 78  # every numeric 2019–2022 cell of the 22 SSB indicators
+    growth = {v.period: v.value for v in db.vintages("befolkningsvekst") if v.source.startswith("ssb:")}
+    assert [round(growth[year], 1) for year in ("2019", "2020", "2021", "2022")] == [0.8, 0.5, 1.2, 1.8]
+
+
+def test_identical_values_add_no_vintage_and_baseline_stays(
+    real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path
+) -> None:
+    run(real_catalogue, db, server, tmp_path)
+    netto = [(v.period, v.vintage, v.value) for v in db.vintages("netto_driftsresultat") if v.period == "2022"]
+    # SSB's -0.7 equals the printed value: one vintage, the handlingsprogram's.
+    assert netto == [("2022", "Handlingsprogram 2024–2027", -0.7)]
+    latest_2024 = [v for v in db.latest("netto_driftsresultat") if v.period == "2024"]
+    assert len(latest_2024) == 1 and latest_2024[0].source == "ssb:12143"
+
+
+def test_second_run_without_changes_costs_two_requests(
+    real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path
+) -> None:
+    run(real_catalogue, db, server, tmp_path)
+    before = checksum(db)
+    server.reset_counters()
+    report = run(real_catalogue, db, server, tmp_path, Clock(NOW + timedelta(days=1)))
+    assert server.total_requests <= 2
+    assert {t.outcome for t in report.tables} == {"unchanged"} and report.failed == []
+    assert checksum(db) == before
+
+
+def test_a_table_ssb_updated_is_fetched_alone(
+    real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path
+) -> None:
+    run(real_catalogue, db, server, tmp_path)
+    later = NOW + timedelta(days=1)
+    server.now = later
+    data = server.data("01222")
+    position = data["id"].index("Tid")
+    times = list(data["dimension"]["Tid"]["category"]["index"])
+    assert times[-1] == "2024K4"
+    # SSB revises the last quarter: population one person higher.
+    last = len(data["value"]) - 1 if position == len(data["id"]) - 1 else None
+    assert last is not None
+    data["value"][last] = data["value"][last] + 1
+    server.set_data("01222", data, updated=later - timedelta(hours=2))
+    server.reset_counters()
+    report = run(real_catalogue, db, server, tmp_path, Clock(later))
+    assert server.path_counts["/tables/01222/data"] == 1
+    assert server.total_requests == 3  # /config, /tables?pastDays, one data call
+    outcomes = {t.table: t.outcome for t in report.tables}
+    assert outcomes["01222"] == "ok" and outcomes["07984"] == "unchanged"
+    assert len([v for v in db.vintages("befolkningsvekst") if v.period == "2024"]) == 2
+    # arbeidsplassvekst uses 01222 and 07984: 07984 came from the raw archive, with no request.
+    assert len([v for v in db.vintages("arbeidsplassvekst_av_befolkningsvekst") if v.period == "2024"]) == 2
+
+
+def test_every_response_is_archived_with_its_sha256(
+    real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path
+) -> None:
+    run(real_catalogue, db, server, tmp_path)
+    runs = [r for r in db.runs("ssb") if r["raw_path"]]
+    assert len(runs) == TABLES
+    for logged in runs:
+        body = read_archived(Path(logged["raw_path"]), logged["raw_sha256"])
+        assert body.startswith(b"{") and logged["target"] in logged["raw_path"]
+
+
+RECOVERED = [
+    ("reset", {}),
+    ("http429", {"retry_after": 1}),
+    ("http500", {}),
+    ("http503", {}),
+    ("truncate", {"mode": "content_length"}),
+    ("delay", {"seconds": 1.5}),
+    ("http403_cells", {}),
+]
+FAILED = [
+    ("http400_problem", {"detail": "Value Bosatte is not a valid value code for variable ContentsCode"},
+     "HTTP 400: Parameter error – Value Bosatte is not a valid value code for variable ContentsCode"),
+    ("html", {}, "fikk HTML i stedet for JSON"),
+    ("truncate", {"mode": "half"}, "JSON"),
+    ("changed_dimension", {}, "tabellen kan ha endret seg"),
+    ("empty", {}, "tomt datasett"),
+]
+
+
+@pytest.mark.parametrize("fault,params", RECOVERED, ids=[f for f, _ in RECOVERED])
+def test_passing_faults_are_retried_and_change_nothing(
+    real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path, fault: str, params: dict[str, object]
+) -> None:
+    run(real_catalogue, db, server, tmp_path)
+    before = checksum(db)
+    server.inject("/tables/04861/data", fault, times=1, **params)
+    report = run(real_catalogue, db, server, tmp_path, force=True, timeout=1.0)
+    assert report.failed == []
+    assert {t.table: t.outcome for t in report.tables}["04861"] == "unchanged"
+    assert checksum(db) == before
+    if fault == "http403_cells":
+        assert server.path_counts["/tables/04861/data"] >= 3  # refused, then two halves
+
+
+@pytest.mark.parametrize("fault,params,message", FAILED, ids=[f + str(p.get("mode", "")) for f, p, _ in FAILED])
+def test_lasting_faults_are_recorded_and_change_nothing(
+    real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path,
+    fault: str, params: dict[str, object], message: str,
+) -> None:
+    run(real_catalogue, db, server, tmp_path)
+    before = checksum(db)
+    server.inject("/tables/04861/data", fault, times=None, **params)
+    report = run(real_catalogue, db, server, tmp_path, force=True)
+    assert [t.table for t in report.failed] == ["04861"]
+    assert message in (report.failed[0].error or "")
+    assert report.failed[0].error.startswith("tabell 04861")  # type: ignore[union-attr]
+    logged = db.runs("ssb")
+    failure = next(r for r in logged if r["target"] == "04861")
+    assert failure["outcome"] == "failed" and message in failure["error"]
+    assert checksum(db) == before
+
+
+def test_persisting_server_errors_give_up_with_a_clear_message(
+    real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path
+) -> None:
+    run(real_catalogue, db, server, tmp_path)
+    before = checksum(db)
+    server.inject("/tables/04861/data", "http503", times=None)
+    report = run(real_catalogue, db, server, tmp_path, force=True)
+    [failed] = report.failed
+    assert "serverfeil hos kilden (HTTP 503)" in (failed.error or "") and "ga opp etter 4 forsøk" in (failed.error or "")
+    assert checksum(db) == before
+
+
+def test_discontinued_table_is_flagged(
+    real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path
+) -> None:
+    run(real_catalogue, db, server, tmp_path)
+    later = NOW + timedelta(days=1)
+    server.now = later
+    server.update_table("06505", discontinued=True, updated="2026-11-27T07:00:00Z")
+    report = run(real_catalogue, db, server, tmp_path, Clock(later))
+    flagged = [t.table for t in report.tables if t.discontinued]
+    assert flagged == ["06505"]
+    assert db.table_meta("ssb")["06505"].discontinued
+
+
+def test_no_server_fails_every_table_fast_and_changes_nothing(
+    real_catalogue: Catalogue, db: Store, tmp_path: Path
+) -> None:
+    before = checksum(db)
+    started = datetime.now()
+    with SsbClient("http://127.0.0.1:9", timeout=2.0, backoff=0.01) as client:
+        report = fetch_ssb(real_catalogue, db, client, clock=Clock(NOW), raw_dir=tmp_path / "raw")
+    assert (datetime.now() - started).total_seconds() < 10
+    assert len(report.failed) == TABLES
+    assert all("får ikke kontakt med http://127.0.0.1:9" in (t.error or "") for t in report.failed)
+    assert checksum(db) == before
+
+
+def test_throttle_follows_a_tight_server_limit_without_a_single_429(
+    real_catalogue: Catalogue, db: Store, tmp_path: Path
+) -> None:
+    # /config announces 10 calls per second: the client keeps to 9, so the server never refuses one.
+    with FakePxWebApi(calls=10, window=1, now=NOW) as tight:
+        report = run(real_catalogue, db, tight, tmp_path)
+        assert report.failed == []
+        assert tight.total_requests == TABLES + 1
+        assert tight.count_429 == 0
