@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from monitor.catalogue import Catalogue, Municipality, PeriodMap, SsbSeries
+from monitor.catalogue import Catalogue, Municipality, PeriodMap, SsbFetch, SsbSeries
 
 AGGREGATED = "aggregated"
 
@@ -92,7 +92,7 @@ def all_series(catalogue: Catalogue) -> list[tuple[str, str, SsbSeries]]:
     return [
         (indicator.id, name, series)
         for indicator in catalogue.indicators
-        if indicator.fetch is not None
+        if isinstance(indicator.fetch, SsbFetch)
         for name, series in indicator.fetch.series.items()
     ]
 

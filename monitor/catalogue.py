@@ -19,6 +19,13 @@ from pydantic import (
 )
 
 from monitor.errors import CatalogueError
+from monitor.fetchspec import Derive, Expr, FetchSpec, PeriodMap, SsbFetch, SsbRegion, SsbSeries
+
+__all__ = [
+    "BandsTarget", "Catalogue", "Derive", "Direction", "Expr", "FetchSpec", "Frequency", "Indicator",
+    "Municipality", "PeriodMap", "Placeholder", "Retired", "Source", "SourceKind", "SsbFetch", "SsbRegion",
+    "SsbSeries", "Target", "ThresholdTarget", "TrajectoryTarget", "Unit", "load_catalogue",
+]
 from monitor.yamlpos import DuplicateKeyError, LineMap, load_with_lines
 
 
@@ -31,9 +38,6 @@ class SourceKind(StrEnum):
     REGISTER = "register"  # registers and bodies with no API (Asker kommune, PAI, Bedre vann, NKOM, …)
     SURVEY = "survey"  # surveys with no API (Ungdata, KS, Sentio, Folkehelseundersøkelsen, RVU)
     OTHER = "other"  # no source yet ("Under utvikling")
-
-
-ONLINE_KINDS = frozenset({SourceKind.SSB, SourceKind.FHI, SourceKind.UDIR})
 
 
 class Frequency(StrEnum):
@@ -153,138 +157,6 @@ class TrajectoryTarget(BaseModel):
 Target = Annotated[BandsTarget | ThresholdTarget | TrajectoryTarget, Field(discriminator="kind")]
 
 
-class SsbRegion(BaseModel):
-    """How the kommune is selected in an SSB table.
-
-    With `codelist` and `code` (e.g. agg_KommSummer / "K-3203") one series on today's borders is
-    asked for and stored under the kommune's current code. Without them, the kommune's code history
-    is asked for (0220, 3025, 3203) and each year keeps the value of the code valid that year.
-    """
-
-    model_config = _STRICT
-
-    dimension: str = Field(default="Region", min_length=1)  # KOSTRA: KOKkommuneregion0000
-    codelist: str | None = None
-    code: str | None = None
-
-    @model_validator(mode="after")
-    def _both_or_neither(self) -> SsbRegion:
-        if (self.codelist is None) != (self.code is None):
-            raise ValueError("`codelist` og `code` må oppgis sammen")
-        return self
-
-
-class PeriodMap(StrEnum):
-    """How an SSB time code becomes the indicator's period."""
-
-    YEAR = "year"  # "2022" → "2022"
-    Q4 = "q4"  # "2022K4" → "2022"; other quarters are not used
-    SPAN_END = "span_end"  # "2021-2022" → "2022" (two-year averages)
-
-
-class SsbSeries(BaseModel):
-    """One series from one SSB table: one value code for each dimension other than region and time.
-
-    A dimension may instead list several value codes; the series is then the sum of those cells (e.g.
-    all dwelling types of 05940). `codelists` applies a codelist to a dimension other than the region
-    (e.g. NACE2007: agg_NACE2007arb11); its value codes are then the codelist's, output aggregated.
-    """
-
-    model_config = _STRICT
-
-    table: str = Field(pattern=r"^\d{5}$")
-    region: SsbRegion = SsbRegion()
-    # dimension code → value code, or a list of value codes whose cells are summed; ContentsCode is required
-    select: dict[str, str | list[str]] = Field(min_length=1)
-    codelists: dict[str, str] = {}  # dimension code (not region, not time) → codelist id
-    time_dimension: str = "Tid"
-    period: PeriodMap = PeriodMap.YEAR
-    first_year: int = Field(default=2015, ge=1950, le=2100)
-
-    @field_validator("select")
-    @classmethod
-    def _contents_code(cls, select: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
-        if "ContentsCode" not in select:
-            raise ValueError("`select` må ha ContentsCode (SSB krever alltid en statistikkvariabel)")
-        for dimension, codes in select.items():
-            if isinstance(codes, list) and (not codes or len(set(codes)) != len(codes)):
-                raise ValueError(f"`select.{dimension}`: en liste må ha minst én kode og ingen kode to ganger")
-        return select
-
-    @model_validator(mode="after")
-    def _dimensions_apart(self) -> SsbSeries:
-        special = {self.region.dimension, self.time_dimension}
-        if special & set(self.select):
-            raise ValueError("`select` skal ikke ha region- eller tidsdimensjonen")
-        stray = sorted(set(self.codelists) - set(self.select))
-        if stray:
-            raise ValueError(f"`codelists` gjelder dimensjoner som ikke står i `select`: {', '.join(stray)}")
-        return self
-
-    def codes(self, dimension: str) -> list[str]:
-        """The value codes selected for a dimension of `select`, as a list."""
-        chosen = self.select[dimension]
-        return [chosen] if isinstance(chosen, str) else list(chosen)
-
-
-class Derive(BaseModel):
-    """A named transform over series: never an evaluated string.
-
-    growth: (x[t] / x[t-1] - 1) * 100; change: x[t] - x[t-1]; ratio: a / b * factor;
-    share: a / b * 100; sum: a + b + …; scale: x * factor + offset (offset only for scale, e.g.
-    100 - x as factor -1, offset 100).
-    """
-
-    model_config = _STRICT
-
-    op: Literal["growth", "change", "ratio", "share", "sum", "scale"]
-    of: list[Expr] = Field(min_length=1)
-    factor: float = 1.0
-    offset: float = 0.0
-
-    @model_validator(mode="after")
-    def _arity(self) -> Derive:
-        wanted = {"growth": 1, "change": 1, "scale": 1, "ratio": 2, "share": 2}.get(self.op)
-        if wanted is not None and len(self.of) != wanted:
-            raise ValueError(f"`{self.op}` tar {wanted} argument(er), fikk {len(self.of)}")
-        if self.op == "sum" and len(self.of) < 2:
-            raise ValueError("`sum` tar minst 2 argumenter")
-        if self.offset != 0.0 and self.op != "scale":
-            raise ValueError("`offset` gjelder bare `scale`")
-        return self
-
-    def series_names(self) -> set[str]:
-        """Every series name the expression uses."""
-        names: set[str] = set()
-        for item in self.of:
-            names |= {item} if isinstance(item, str) else item.series_names()
-        return names
-
-
-Expr = Annotated[str | Derive, Field(union_mode="left_to_right")]
-Derive.model_rebuild()
-
-
-class SsbFetch(BaseModel):
-    """How an SSB indicator is fetched: named series, and the value as a series or a transform of them."""
-
-    model_config = _STRICT
-
-    series: dict[str, SsbSeries] = Field(min_length=1)
-    value: Expr
-
-    @model_validator(mode="after")
-    def _known_series(self) -> SsbFetch:
-        used = {self.value} if isinstance(self.value, str) else self.value.series_names()
-        unknown = sorted(used - set(self.series))
-        if unknown:
-            raise ValueError(f"`value` bruker ukjente serier: {', '.join(unknown)}")
-        unused = sorted(set(self.series) - used)
-        if unused:
-            raise ValueError(f"serier som ikke brukes i `value`: {', '.join(unused)}")
-        return self
-
-
 class Indicator(BaseModel):
     """One active indicator of the handlingsprogram."""
 
@@ -306,7 +178,7 @@ class Indicator(BaseModel):
     direction: Direction
     target: Target | None = None
     notes: str | None = None
-    fetch: SsbFetch | None = None  # how an SSB indicator is fetched (required for kind ssb)
+    fetch: FetchSpec | None = None  # how an online indicator is fetched (required for kind ssb)
 
     @field_validator("name", "area", "hovedmal", "delmal")
     @classmethod
@@ -325,9 +197,9 @@ class Indicator(BaseModel):
             raise ValueError("`scale` må være [lav, høy] med lav < høy")
         if self.source.kind is SourceKind.SSB and self.fetch is None:
             raise ValueError("en SSB-indikator må ha `fetch` (serier og verdi)")
-        if self.source.kind is not SourceKind.SSB and self.fetch is not None:
-            raise ValueError("`fetch` gjelder bare SSB-indikatorer")
-        if self.fetch is not None:
+        if self.fetch is not None and self.fetch.kind != self.source.kind.value:
+            raise ValueError(f"`fetch` av kind '{self.fetch.kind}' passer ikke til kilden '{self.source.kind.value}'")
+        if isinstance(self.fetch, SsbFetch):
             stray = sorted({s.table for s in self.fetch.series.values()} - set(self.source.tables))
             if stray:
                 raise ValueError(f"`fetch` bruker tabell(er) som ikke står i source.table: {', '.join(stray)}")
@@ -348,12 +220,12 @@ class Indicator(BaseModel):
     @property
     def is_online(self) -> bool:
         """True when a fetcher feeds this indicator; False when it is fed by import."""
-        return self.source.kind in ONLINE_KINDS
+        return self.fetch is not None
 
     @property
     def path(self) -> str:
         """How the data arrives, as shown by `monitor status`."""
-        return f"fetch:{self.source.kind.value}" if self.is_online else "import"
+        return f"fetch:{self.fetch.kind}" if self.fetch is not None else "import"
 
 
 class Placeholder(BaseModel):

@@ -6,7 +6,7 @@ import json
 
 from fetchers.ssb import SsbClient
 from fetchers.ssb_query import check_series_against_metadata
-from monitor.catalogue import Catalogue
+from monitor.catalogue import Catalogue, SsbFetch
 from monitor.errors import FetchError
 
 
@@ -15,7 +15,7 @@ def check_ssb_online(catalogue: Catalogue, client: SsbClient) -> tuple[int, list
     problems: list[str] = []
     by_table: dict[str, list[tuple[str, str]]] = {}
     for indicator in catalogue.indicators:
-        if indicator.fetch is None:
+        if not isinstance(indicator.fetch, SsbFetch):
             continue
         for name, series in indicator.fetch.series.items():
             by_table.setdefault(series.table, []).append((indicator.id, name))
@@ -36,7 +36,9 @@ def check_ssb_online(catalogue: Catalogue, client: SsbClient) -> tuple[int, list
         if extension.get("discontinued"):
             problems.append(f"SSB {table}: tabellen er avsluttet (discontinued) hos SSB – finn etterfølgeren")
         for indicator_id, name in by_table[table]:
-            series = catalogue.get(indicator_id).fetch.series[name]  # type: ignore[union-attr]
+            fetch = catalogue.get(indicator_id).fetch
+            assert isinstance(fetch, SsbFetch)
+            series = fetch.series[name]
             for problem in check_series_against_metadata(series, metadata, catalogue.municipality):
                 problems.append(f"SSB {table}: {indicator_id} (serie {name}): {problem}")
     return len(by_table), problems

@@ -1,0 +1,196 @@
+"""How online indicators are fetched: the catalogue's `fetch` blocks per source, and named transforms."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class SsbRegion(BaseModel):
+    """How the kommune is selected in an SSB table.
+
+    With `codelist` and `code` (e.g. agg_KommSummer / "K-3203") one series on today's borders is
+    asked for and stored under the kommune's current code. Without them, the kommune's code history
+    is asked for (0220, 3025, 3203) and each year keeps the value of the code valid that year.
+    """
+
+    model_config = _STRICT
+
+    dimension: str = Field(default="Region", min_length=1)  # KOSTRA: KOKkommuneregion0000
+    codelist: str | None = None
+    code: str | None = None
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> SsbRegion:
+        if (self.codelist is None) != (self.code is None):
+            raise ValueError("`codelist` og `code` må oppgis sammen")
+        return self
+
+
+class PeriodMap(StrEnum):
+    """How an SSB time code becomes the indicator's period."""
+
+    YEAR = "year"  # "2022" → "2022"
+    Q4 = "q4"  # "2022K4" → "2022"; other quarters are not used
+    SPAN_END = "span_end"  # "2021-2022" → "2022" (two-year averages)
+
+
+class SsbSeries(BaseModel):
+    """One series from one SSB table: one value code for each dimension other than region and time.
+
+    A dimension may instead list several value codes; the series is then the sum of those cells (e.g.
+    all dwelling types of 05940). `codelists` applies a codelist to a dimension other than the region
+    (e.g. NACE2007: agg_NACE2007arb11); its value codes are then the codelist's, output aggregated.
+    """
+
+    model_config = _STRICT
+
+    table: str = Field(pattern=r"^\d{5}$")
+    region: SsbRegion = SsbRegion()
+    # dimension code → value code, or a list of value codes whose cells are summed; ContentsCode is required
+    select: dict[str, str | list[str]] = Field(min_length=1)
+    codelists: dict[str, str] = {}  # dimension code (not region, not time) → codelist id
+    time_dimension: str = "Tid"
+    period: PeriodMap = PeriodMap.YEAR
+    first_year: int = Field(default=2015, ge=1950, le=2100)
+
+    @field_validator("select")
+    @classmethod
+    def _contents_code(cls, select: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        if "ContentsCode" not in select:
+            raise ValueError("`select` må ha ContentsCode (SSB krever alltid en statistikkvariabel)")
+        for dimension, codes in select.items():
+            if isinstance(codes, list) and (not codes or len(set(codes)) != len(codes)):
+                raise ValueError(f"`select.{dimension}`: en liste må ha minst én kode og ingen kode to ganger")
+        return select
+
+    @model_validator(mode="after")
+    def _dimensions_apart(self) -> SsbSeries:
+        special = {self.region.dimension, self.time_dimension}
+        if special & set(self.select):
+            raise ValueError("`select` skal ikke ha region- eller tidsdimensjonen")
+        stray = sorted(set(self.codelists) - set(self.select))
+        if stray:
+            raise ValueError(f"`codelists` gjelder dimensjoner som ikke står i `select`: {', '.join(stray)}")
+        return self
+
+    def codes(self, dimension: str) -> list[str]:
+        """The value codes selected for a dimension of `select`, as a list."""
+        chosen = self.select[dimension]
+        return [chosen] if isinstance(chosen, str) else list(chosen)
+
+
+class Derive(BaseModel):
+    """A named transform over series: never an evaluated string.
+
+    growth: (x[t] / x[t-1] - 1) * 100; change: x[t] - x[t-1]; ratio: a / b * factor;
+    share: a / b * 100; sum: a + b + …; scale: x * factor + offset (offset only for scale, e.g.
+    100 - x as factor -1, offset 100).
+    """
+
+    model_config = _STRICT
+
+    op: Literal["growth", "change", "ratio", "share", "sum", "scale"]
+    of: list[Expr] = Field(min_length=1)
+    factor: float = 1.0
+    offset: float = 0.0
+
+    @model_validator(mode="after")
+    def _arity(self) -> Derive:
+        wanted = {"growth": 1, "change": 1, "scale": 1, "ratio": 2, "share": 2}.get(self.op)
+        if wanted is not None and len(self.of) != wanted:
+            raise ValueError(f"`{self.op}` tar {wanted} argument(er), fikk {len(self.of)}")
+        if self.op == "sum" and len(self.of) < 2:
+            raise ValueError("`sum` tar minst 2 argumenter")
+        if self.offset != 0.0 and self.op != "scale":
+            raise ValueError("`offset` gjelder bare `scale`")
+        return self
+
+    def series_names(self) -> set[str]:
+        """Every series name the expression uses."""
+        names: set[str] = set()
+        for item in self.of:
+            names |= {item} if isinstance(item, str) else item.series_names()
+        return names
+
+
+Expr = Annotated[str | Derive, Field(union_mode="left_to_right")]
+Derive.model_rebuild()
+
+
+def _check_series_use(value: Expr, names: set[str]) -> None:
+    used = {value} if isinstance(value, str) else value.series_names()
+    unknown = sorted(used - names)
+    if unknown:
+        raise ValueError(f"`value` bruker ukjente serier: {', '.join(unknown)}")
+    unused = sorted(names - used)
+    if unused:
+        raise ValueError(f"serier som ikke brukes i `value`: {', '.join(unused)}")
+
+
+class SsbFetch(BaseModel):
+    """How an SSB indicator is fetched: named series, and the value as a series or a transform of them."""
+
+    model_config = _STRICT
+
+    kind: Literal["ssb"] = "ssb"
+    series: dict[str, SsbSeries] = Field(min_length=1)
+    value: Expr
+
+    @model_validator(mode="after")
+    def _known_series(self) -> SsbFetch:
+        _check_series_use(self.value, set(self.series))
+        return self
+
+
+class FhiSeries(BaseModel):
+    """One series from one FHI Statistikk table (`table` is "<sourceId>/<tableId>", e.g. "nokkel/369").
+
+    `select` names one category code per dimension other than geography and time (or a list of codes
+    to sum). Period codes such as "2020_2020" become "2020"; a rolling average "2018_2020" keeps the
+    span it covers as "2018-2020".
+    """
+
+    model_config = _STRICT
+
+    table: str = Field(pattern=r"^[a-z]+/\d+$")
+    geo_dimension: str = "GEO"
+    time_dimension: str = "AAR"
+    select: dict[str, str | list[str]] = Field(min_length=1)
+    first_year: int = Field(default=2015, ge=1950, le=2100)
+
+    def codes(self, dimension: str) -> list[str]:
+        """The category codes selected for a dimension of `select`, as a list."""
+        chosen = self.select[dimension]
+        return [chosen] if isinstance(chosen, str) else list(chosen)
+
+
+class FhiFetch(BaseModel):
+    """How an FHI indicator is fetched."""
+
+    model_config = _STRICT
+
+    kind: Literal["fhi"]
+    series: dict[str, FhiSeries] = Field(min_length=1)
+    value: Expr
+
+    @model_validator(mode="after")
+    def _known_series(self) -> FhiFetch:
+        _check_series_use(self.value, set(self.series))
+        return self
+
+
+def _fetch_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("kind", "ssb"))
+    return str(getattr(value, "kind", "ssb"))
+
+
+FetchSpec = Annotated[
+    Annotated[SsbFetch, Tag("ssb")] | Annotated[FhiFetch, Tag("fhi")],
+    Discriminator(_fetch_kind),
+]
