@@ -20,11 +20,13 @@ $(VENV)/.installed-test: $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-# Until the scheduler and web UI land (issues 5 and 6), `make run` initialises the database and
-# prints the status of every indicator; it will then start `monitor run` (scheduler + web).
+# The service: the database is created or migrated, then the scheduler and the web UI run together
+# (http://127.0.0.1:8080/; HOST and PORT override). Ctrl-C stops both.
+HOST ?= 127.0.0.1
+PORT ?= 8080
 run: install
 	$(BIN)/monitor init
-	$(BIN)/monitor status
+	$(BIN)/monitor run --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(BIN)/ruff check fetchers monitor web tests bench

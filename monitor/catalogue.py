@@ -19,12 +19,13 @@ from pydantic import (
 )
 
 from monitor.errors import CatalogueError
-from monitor.fetchspec import Derive, Expr, FetchSpec, PeriodMap, SsbFetch, SsbRegion, SsbSeries
+from monitor.fetchspec import Derive, Expr, FetchSpec, FhiFetch, FhiSeries, PeriodMap, SsbFetch, SsbRegion, SsbSeries
+from monitor.fetchspec import UdirFetch, UdirSeries
 
 __all__ = [
-    "BandsTarget", "Catalogue", "Derive", "Direction", "Expr", "FetchSpec", "Frequency", "Indicator",
+    "BandsTarget", "Catalogue", "Derive", "Direction", "Expr", "FetchSpec", "FhiFetch", "FhiSeries", "Frequency", "Indicator",
     "Municipality", "PeriodMap", "Placeholder", "Retired", "Source", "SourceKind", "SsbFetch", "SsbRegion",
-    "SsbSeries", "Target", "ThresholdTarget", "TrajectoryTarget", "Unit", "load_catalogue",
+    "SsbSeries", "Target", "ThresholdTarget", "TrajectoryTarget", "UdirFetch", "UdirSeries", "Unit", "load_catalogue",
 ]
 from monitor.yamlpos import DuplicateKeyError, LineMap, load_with_lines
 

@@ -13,12 +13,10 @@ import click
 
 from monitor import __version__
 from monitor.baseline import load_baseline
-from monitor.catalogue import load_catalogue
+from monitor.catalogue import Catalogue, load_catalogue
 from monitor.errors import MonitorError, ProblemListError
-from fetchers.ssb import SsbClient
-from monitor.imports import import_file
-from monitor.online import check_ssb_online
-from monitor.pipeline import fetch_ssb
+from monitor.imports import FORMATS, ImportResult, import_file
+from monitor.sources import ONLINE_SOURCES, check_online, run_fetch, sources_used
 from monitor.settings import Settings, load_settings
 from monitor.status import status_rows
 from monitor.store import Store
@@ -86,7 +84,7 @@ def cli(ctx: click.Context) -> None:
 
 @cli.command()
 @click.argument("path", required=False, type=click.Path(path_type=Path))
-@click.option("--online", is_flag=True, help="Sjekk også hver SSB-spørring mot tabellens metadata hos SSB (krever nett).")
+@click.option("--online", is_flag=True, help="Sjekk også hver henting mot tabellene hos kildene (krever nett).")
 @click.pass_context
 def validate(ctx: click.Context, path: Path | None, online: bool) -> None:
     """Sjekk katalogen (indicators.yaml); skriver alle feil med fil, linje, indikator og felt."""
@@ -98,17 +96,21 @@ def validate(ctx: click.Context, path: Path | None, online: bool) -> None:
         f"{len(catalogue.retired)} utgåtte."
     )
     if online:
-        with SsbClient(settings.ssb_url, timeout=settings.http_timeout) as client:
-            tables, problems = check_ssb_online(catalogue, client)
-        for problem in problems:
-            click.echo(problem, err=True)
-        click.echo(f"SSB: {tables} tabeller sjekket mot metadata hos {settings.ssb_url}; {len(problems)} avvik.")
-        if problems:
+        found = 0
+        for name in sources_used(catalogue):
+            spec = ONLINE_SOURCES[name]
+            url = getattr(settings, spec.url_field)
+            tables, problems = check_online(settings, catalogue, name)
+            for problem in problems:
+                click.echo(problem, err=True)
+            click.echo(f"{spec.label}: {tables} tabeller sjekket mot {spec.checked_against} hos {url}; {len(problems)} avvik.")
+            found += len(problems)
+        if found:
             ctx.exit(1)
 
 
 @cli.command()
-@click.option("--source", type=click.Choice(["ssb"]), default=None, help="Bare denne kilden (standard: alle).")
+@click.option("--source", type=click.Choice(list(ONLINE_SOURCES)), default=None, help="Bare denne kilden (standard: alle).")
 @click.option("--indicator", "indicator_ids", multiple=True, help="Bare denne indikatoren (kan gjentas).")
 @click.option("--force", is_flag=True, help="Hent alle tabeller, også de kilden ikke har oppdatert.")
 @click.pass_context
@@ -119,30 +121,47 @@ def fetch(ctx: click.Context, source: str | None, indicator_ids: tuple[str, ...]
     only = set(indicator_ids) or None
     if only is not None:
         unknown = sorted(only - set(catalogue.by_id))
-        fetched_elsewhere = sorted(i for i in only - set(unknown) if catalogue.get(i).fetch is None)
-        if unknown or fetched_elsewhere:
-            problems = [f"ukjent indikator-id {i!r}" for i in unknown] + [
-                f"{i}: hentes ikke fra SSB ({catalogue.get(i).path})" for i in fetched_elsewhere
-            ]
+        known = sorted(only - set(unknown))
+        problems = [f"ukjent indikator-id {i!r}" for i in unknown]
+        for i in known:
+            fetch_spec = catalogue.get(i).fetch
+            if fetch_spec is None or fetch_spec.kind not in ONLINE_SOURCES:
+                problems.append(f"{i}: hentes ikke fra en kilde med API ({catalogue.get(i).path})")
+            elif source is not None and fetch_spec.kind != source:
+                problems.append(
+                    f"{i}: hentes fra {ONLINE_SOURCES[fetch_spec.kind].label}, ikke {ONLINE_SOURCES[source].label}"
+                )
+        if problems:
             raise ProblemListError(problems)
-    with Store(settings.db, create=False) as store, SsbClient(settings.ssb_url, timeout=settings.http_timeout) as client:
+    names = [source] if source is not None else sources_used(catalogue, only)
+    failed = 0
+    with Store(settings.db, create=False) as store:
         store.require_current_schema()
-        with ProgressDisplay("Henter SSB-tabeller", threshold=1) as progress:
-            report = fetch_ssb(
-                catalogue, store, client, clock=lambda: _now(settings), raw_dir=settings.raw_dir,
-                force=force, only=only, progress=progress,
-            )
+        for name in names:
+            failed += _fetch_one(settings, catalogue, store, name, force=force, only=only)
+    if failed:
+        ctx.exit(1)
+
+
+def _fetch_one(
+    settings: Settings, catalogue: Catalogue, store: Store, name: str, *, force: bool, only: set[str] | None
+) -> int:
+    """One run of one source, reported one line per table; returns the number of tables that failed."""
+    spec = ONLINE_SOURCES[name]
+    with ProgressDisplay(f"Henter {spec.label}-tabeller", threshold=1) as progress:
+        report = run_fetch(settings, catalogue, store, name, force=force, only=only, progress=progress)
     words = {"ok": "nye verdier", "unchanged": "uendret", "failed": "FEILET"}
     for table in report.tables:
         if table.outcome != "failed":
             extra = f" ({table.new} nye verdier)" if table.new else ""
-            flag = " – ADVARSEL: tabellen er avsluttet (discontinued) hos SSB" if table.discontinued else ""
-            click.echo(f"SSB {table.table}: {words[table.outcome]}{extra}{flag}")
+            flag = f" – ADVARSEL: tabellen er avsluttet (discontinued) hos {spec.label}" if table.discontinued else ""
+            click.echo(f"{spec.label} {table.table}: {words[table.outcome]}{extra}{flag}")
     for table in report.failed:
-        click.echo(f"FEIL SSB {table.table}: {table.error}", err=True)
-    click.echo(f"{len(report.tables)} tabeller, {len(report.failed)} feilet, {report.requests} forespørsler til SSB.")
-    if report.failed:
-        ctx.exit(1)
+        click.echo(f"FEIL {spec.label} {table.table}: {table.error}", err=True)
+    click.echo(
+        f"{len(report.tables)} tabeller, {len(report.failed)} feilet, {report.requests} forespørsler til {spec.label}."
+    )
+    return len(report.failed)
 
 
 @cli.command()
@@ -161,20 +180,37 @@ def init(ctx: click.Context) -> None:
 @cli.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--by", "actor", help="Hvem som importerer (ellers MONITOR_IMPORT_BY eller brukernavnet).")
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
+    help="standard: importformatet (CSV/XLSX); miljodir: Miljødirektoratets utslippsstatistikk_alle_kommuner.xlsx.",
+)
 @click.pass_context
-def import_command(ctx: click.Context, file: Path, actor: str | None) -> None:
-    """Importer en CSV-fil med kolonnene indicator_id;period;value (alt eller ingenting)."""
+def import_command(ctx: click.Context, file: Path, actor: str | None, fmt: str) -> None:
+    """Importer en CSV- eller XLSX-fil (indicator_id;period;value …), eller Miljødirektoratets utslippsfil; alt eller ingenting."""
     settings = _settings(ctx)
     catalogue = load_catalogue(settings.catalogue)
     who = actor or settings.import_by or _login_name()
     with Store(settings.db, create=False) as store:
         store.require_current_schema()
+        if file.is_file() and file.stat().st_size > 2 * 1024 * 1024:
+            click.echo(f"Leser {file} ({file.stat().st_size // (1024 * 1024)} MB); en stor Excel-fil kan ta et minutt …", err=True)
         with ProgressDisplay("Kontrollerer rader") as progress:
-            result = import_file(store, catalogue, file, now=_now(settings), actor=who, progress=progress)
+            result = import_file(store, catalogue, file, now=_now(settings), actor=who, progress=progress, fmt=fmt)
+    click.echo(_import_summary(file, result, who))
+
+
+def _import_summary(file: Path, result: ImportResult, who: str) -> str:
+    what = f"{result.rows} rader"
+    if result.source != "import" and result.periods:
+        what = f"Miljødirektoratet, {len(result.periods)} år ({result.periods[0]}–{result.periods[-1]})"
+    skipped = ""
+    if result.skipped:
+        shown = ", ".join(str(line) for line in result.skipped[:10]) + (" …" if len(result.skipped) > 10 else "")
+        skipped = f"; {len(result.skipped)} tomme rader uten verdi eller status hoppet over ({shown})"
     if result.run_id is None:
-        click.echo(f"{file}: {result.rows} rader, ingen endringer – ingenting lagret.")
-    else:
-        click.echo(f"{file}: {result.rows} rader, {result.new_vintages} nye verdier lagret (kjøring {result.run_id}).")
+        return f"{file}: {what}, ingen endringer – ingenting lagret{skipped}."
+    return (f"{file}: {what}, {result.new_vintages} nye verdier lagret (kjøring {result.run_id}, av {who}, "
+            f"sha256 {result.sha256[:12]}…){skipped}.")
 
 
 def _login_name() -> str:
@@ -184,6 +220,50 @@ def _login_name() -> str:
         return getpass.getuser()
     except OSError:
         return "ukjent"
+
+
+@cli.command()
+@click.argument("source", required=False)
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default=None,
+              help="Filformat (standard: fra --out, ellers xlsx).")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Filen malen skrives til.")
+@click.option("--list", "list_sources", is_flag=True, help="Vis kildene som har importmal, med kortnavn.")
+@click.option("--force", is_flag=True, help="Overskriv filen om den finnes.")
+@click.pass_context
+def template(ctx: click.Context, source: str | None, fmt: str | None, out: Path | None, list_sources: bool, force: bool) -> None:
+    """Lag en importmal (XLSX eller CSV) for en kilde uten API, med indikatorene, periodene og siste verdier."""
+    from monitor.miljodir import INDICATOR as MILJODIR_INDICATOR
+    from monitor.templates import find_source, held_values, import_sources, template_rows, write_template
+
+    settings = _settings(ctx)
+    catalogue = load_catalogue(settings.catalogue)
+    if list_sources:
+        for item in import_sources(catalogue):
+            click.echo(f"{item.slug:40}  {len(item.indicators):2} indikator(er)  {item.name}")
+        return
+    if source is None:
+        raise click.UsageError("oppgi en kilde (SOURCE), eller --list for å se kildene")
+    chosen = find_source(catalogue, source)
+    fmt = fmt or ("csv" if out is not None and out.suffix.lower() == ".csv" else "xlsx")
+    out = out or Path(f"import-{chosen.slug}.{fmt}")
+    if out.exists() and not force:
+        raise MonitorError(f"{out} finnes fra før; velg en annen fil med --out, eller bruk --force")
+    now = _now(settings)
+    held: dict[str, Any] = {}
+    if settings.db.exists():
+        with Store(settings.db, create=False) as store:
+            store.require_current_schema()
+            held = held_values(store, catalogue)
+    else:
+        click.echo(f"Merk: ingen database i {settings.db}; malen viser ingen siste verdier.", err=True)
+    rows = template_rows(chosen, held, now.year)
+    write_template(out, fmt, chosen, rows, now.date(), catalogue.municipality.current_code)
+    click.echo(
+        f"{out}: mal for «{chosen.name}», {len(chosen.indicators)} indikator(er), {len(rows)} rader. "
+        f"Fyll inn kolonnen value og kjør: monitor import {out}"
+    )
+    if any(indicator.id == MILJODIR_INDICATOR for indicator in chosen.indicators):
+        click.echo("Tips: Miljødirektoratets egen fil kan importeres direkte: monitor import utslippsstatistikk_alle_kommuner.xlsx")
 
 
 @cli.command()
@@ -223,3 +303,16 @@ def baseline_build(ctx: click.Context, seed_path: Path, out_path: Path) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="monitor")
+
+
+def _register_service_commands() -> None:
+    from monitor.cli_service import check, run, schedule, serve
+
+    for command in (check, schedule, serve, run):
+        cli.add_command(command)
+
+
+_register_service_commands()
+
+if __name__ == "__main__":
+    main()

@@ -150,18 +150,56 @@ class SsbFetch(BaseModel):
 class FhiSeries(BaseModel):
     """One series from one FHI Statistikk table (`table` is "<sourceId>/<tableId>", e.g. "nokkel/369").
 
-    `select` names one category code per dimension other than geography and time (or a list of codes
-    to sum). Period codes such as "2020_2020" become "2020"; a rolling average "2018_2020" keeps the
-    span it covers as "2018-2020".
+    `select` names a category code for **every** dimension of the table other than geography and time
+    (FHI answers 400 when a dimension of the table is left out of the data request), the measure
+    dimension (`measure_dimension`, "MEASURE_TYPE": RATE, MEIS, SMR, TELLER, …) included. A dimension
+    may list several codes; the series is then the sum of those cells.
+
+    Geography: FHI recodes whole series to today's kommune structure before it publishes, so one code
+    serves every year: `geo_code`, or by default the kommune's current code (3203 for Asker).
+
+    Periods: FHI's period codes are "from_to". A single year "2020_2020" becomes "2020"; a multi-year
+    (rolling) average "2018_2020" keeps the span it covers and becomes "2018-2020" ("YYYY-YYYY", the
+    form the rest of the product reads for such periods). A period is kept when its last year is
+    `first_year` or later. Which printed year of the handlingsprogram a rolling period stands for is
+    not assumed here.
     """
 
     model_config = _STRICT
 
-    table: str = Field(pattern=r"^[a-z]+/\d+$")
-    geo_dimension: str = "GEO"
-    time_dimension: str = "AAR"
+    table: str = Field(pattern=r"^[a-z][a-z0-9]*/\d+$")
+    geo_dimension: str = Field(default="GEO", min_length=1)
+    geo_code: str | None = Field(default=None, pattern=r"^\d{1,6}$")
+    time_dimension: str = Field(default="AAR", min_length=1)
+    measure_dimension: str = Field(default="MEASURE_TYPE", min_length=1)
     select: dict[str, str | list[str]] = Field(min_length=1)
     first_year: int = Field(default=2015, ge=1950, le=2100)
+
+    @field_validator("select")
+    @classmethod
+    def _codes_listed(cls, select: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        for dimension, codes in select.items():
+            if isinstance(codes, list) and (not codes or len(set(codes)) != len(codes)):
+                raise ValueError(f"`select.{dimension}`: en liste må ha minst én kode og ingen kode to ganger")
+        return select
+
+    @model_validator(mode="after")
+    def _dimensions_apart(self) -> FhiSeries:
+        if {self.geo_dimension, self.time_dimension} & set(self.select):
+            raise ValueError("`select` skal ikke ha geografi- eller tidsdimensjonen")
+        if self.measure_dimension not in self.select:
+            raise ValueError(f"`select` må ha {self.measure_dimension} (hvilket måltall: RATE, MEIS, SMR, TELLER …)")
+        return self
+
+    @property
+    def source_id(self) -> str:
+        """FHI's sourceId, e.g. "nokkel"."""
+        return self.table.split("/")[0]
+
+    @property
+    def table_id(self) -> str:
+        """FHI's tableId within the source, e.g. "369"."""
+        return self.table.split("/")[1]
 
     def codes(self, dimension: str) -> list[str]:
         """The category codes selected for a dimension of `select`, as a list."""
@@ -184,6 +222,49 @@ class FhiFetch(BaseModel):
         return self
 
 
+UdirFilter = Literal["TrinnID", "SpoersmaalID"]
+
+
+class UdirSeries(BaseModel):
+    """One series from one table of Udir's statistikkbank export API v2 (Elevundersøkelsen).
+
+    `table` is the export id ("150" EUG-Mobbing, "148" EUG-Indikator). `measure` is the column of the
+    response rows that holds the value ("AndelMobbet", "Score"). `select` names filter values by their
+    `kode` in the table's filterVerdier: `TrinnID` the grade ("7", "10"), `SpoersmaalID` the question or
+    index ("EUIndeks_1398" is the index «Mobbing på skolen»). The numeric ids the API wants are looked up
+    by those codes on every run, so a renumbering at Udir does not break the query, and a code Udir drops
+    fails the run loudly.
+
+    Kommune: the EnhetID at level 3 (kommune) whose `kode` is one of the kommune's numbers (3203, and
+    3025/0220 where Udir still lists them); KjoennID and EierformID are pinned to -10 (alle).
+
+    Period: the survey is held in the autumn; school year "2022-23" (TidID 202212) becomes period
+    "2022", the year of the autumn it was surveyed. School years before `first_year` are left out.
+    """
+
+    model_config = _STRICT
+
+    table: str = Field(pattern=r"^\d{1,4}$")
+    measure: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9]*$")
+    select: dict[UdirFilter, Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+    first_year: int = Field(default=2021, ge=1990, le=2100)
+
+
+class UdirFetch(BaseModel):
+    """How a Udir indicator is fetched. It stays importable: `monitor import` feeds it while the API fails."""
+
+    model_config = _STRICT
+
+    kind: Literal["udir"]
+    series: dict[str, UdirSeries] = Field(min_length=1)
+    value: Expr
+
+    @model_validator(mode="after")
+    def _known_series(self) -> UdirFetch:
+        _check_series_use(self.value, set(self.series))
+        return self
+
+
 def _fetch_kind(value: Any) -> str:
     if isinstance(value, dict):
         return str(value.get("kind", "ssb"))
@@ -191,6 +272,6 @@ def _fetch_kind(value: Any) -> str:
 
 
 FetchSpec = Annotated[
-    Annotated[SsbFetch, Tag("ssb")] | Annotated[FhiFetch, Tag("fhi")],
+    Annotated[SsbFetch, Tag("ssb")] | Annotated[FhiFetch, Tag("fhi")] | Annotated[UdirFetch, Tag("udir")],
     Discriminator(_fetch_kind),
 ]

@@ -1,35 +1,32 @@
-"""Import files for registers and surveys: read, check every row, and store all or nothing."""
+"""Import files for registers and surveys: check every row against the catalogue, and store all or nothing."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from monitor.catalogue import Catalogue, Indicator, Unit
+from monitor import miljodir
+from monitor.catalogue import Catalogue, Indicator, SourceKind, Unit
 from monitor.errors import ImportFileError
+from monitor.importread import MAX_FILE_BYTES, ImportRow, check_size, file_kind, read_bytes, read_import_rows
 from monitor.model import NOT_MEASURED, PENDING, Observation, RunRecord
 from monitor.store import Store
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
-REQUIRED_COLUMNS = ("indicator_id", "period", "value")
-OPTIONAL_COLUMNS = ("region", "status", "note")
 FIRST_YEAR = 1990
 STATUS_TEXT = {"ikke målt": NOT_MEASURED, "tall kommer": PENDING}
 IMPORT_SOURCE = "import"
-
-
-@dataclass(frozen=True)
-class ImportRow:
-    """One data row of an import file, with the line it came from."""
-
-    line: int
-    cells: dict[str, str]
+# Indicators fetched from these sources are refused: their numbers come from the API, not from a file.
+# Udir is accepted as a fallback (its API is unstable and may change without notice).
+FETCHED_ELSEWHERE = {"ssb": "SSB", "fhi": "FHI"}
+# Sources that publish spans ("2018-2020"): FHI's rolling averages, stored as spans by the FHI fetcher too.
+SPAN_SOURCES = frozenset({SourceKind.FHI})
+MAX_SPAN_YEARS = 10
+WHOLE_UNITS = frozenset({Unit.RANK, Unit.COUNT})
+FORMATS = ("auto", "standard", "miljodir")
 
 
 @dataclass(frozen=True)
@@ -41,55 +38,16 @@ class ImportResult:
     rows: int
     new_vintages: int
     run_id: int | None
+    skipped: tuple[int, ...] = ()  # lines (rows) with neither value nor status: not filled in, not imported
+    source: str = IMPORT_SOURCE
+    periods: tuple[str, ...] = ()
 
 
-def read_rows(path: Path) -> tuple[list[ImportRow], bytes]:
-    """Read a CSV import file (comma or semicolon, UTF-8 with or without BOM, or cp1252)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ImportFileError([f"{path}: kan ikke lese filen: {exc.strerror or exc}"]) from exc
-    if len(raw) > MAX_FILE_BYTES:
-        raise ImportFileError([f"{path}: filen er på {len(raw)} byte; grensen er {MAX_FILE_BYTES} byte"])
-    text = _decode(raw)
-    if not text.strip():
-        raise ImportFileError([f"{path}:1: filen er tom; forventet overskriftsraden {';'.join(REQUIRED_COLUMNS)}"])
-    first_line = text.splitlines()[0]
-    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [cell.strip().lower() for cell in next(reader)]
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
-    unknown = [column for column in header if column not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
-    if missing or unknown or len(set(header)) != len(header):
-        parts = []
-        if missing:
-            parts.append(f"mangler kolonne(r) {', '.join(missing)}")
-        if unknown:
-            parts.append(f"ukjent kolonne(r) {', '.join(repr(c) for c in unknown)}")
-        if len(set(header)) != len(header):
-            parts.append("en kolonne står to ganger")
-        expected = delimiter.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
-        raise ImportFileError([f"{path}:1: feil overskriftsrad: {'; '.join(parts)} (forventet {expected})"])
-    rows: list[ImportRow] = []
-    for cells in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) > len(header):
-            rows.append(ImportRow(line, {"__error__": f"{len(cells)} celler, men overskriftsraden har {len(header)}"}))
-            continue
-        rows.append(ImportRow(line, {name: cells[i].strip() if i < len(cells) else "" for i, name in enumerate(header)}))
-    if not rows:
-        raise ImportFileError([f"{path}:2: filen har overskriftsrad, men ingen datarader"])
-    return rows, raw
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Norwegian Excel's "CSV (semikolonseparert)" writes Windows-1252.
-        return raw.decode("cp1252", errors="strict")
+def import_refusal(indicator: Indicator) -> str | None:
+    """Why this indicator cannot be imported, or None when it can."""
+    if indicator.fetch is not None and indicator.fetch.kind in FETCHED_ELSEWHERE:
+        return f"hentes fra {FETCHED_ELSEWHERE[indicator.fetch.kind]}, ikke import"
+    return None
 
 
 def parse_value(text: str) -> float:
@@ -116,87 +74,150 @@ def value_range(indicator: Indicator) -> tuple[float | None, float | None]:
     return None, None
 
 
+def describe_range(indicator: Indicator) -> str:
+    """The allowed values in bokmål, as the template shows them: '0–100', '1–5', '≥ 1, hele tall', 'alle tall'."""
+    low, high = value_range(indicator)
+    if low is None and high is None:
+        text = "alle tall"
+    elif high is None:
+        text = f"≥ {_plain(low or 0.0)}"
+    else:
+        text = f"{_plain(low or 0.0)}–{_plain(high)}"
+    return f"{text}, hele tall" if indicator.unit in WHOLE_UNITS else text
+
+
+def check_period(indicator: Indicator, text: str, today: date) -> tuple[str | None, str | None]:
+    """(the period as stored, None) or (None, the problem). A year; a span ÅÅÅÅ-ÅÅÅÅ only for FHI sources."""
+    period = text.strip().replace("\u2013", "-").replace("\u2014", "-")
+    if not period:
+        return None, "perioden er tom (skriv årstallet, ÅÅÅÅ)"
+    span = re.fullmatch(r"(\d{4})-(\d{4}|\d{2})", period)
+    if span is not None:
+        start = int(span.group(1))
+        if indicator.source.kind is SourceKind.UDIR:
+            return None, (f"perioden {text!r} er et skoleår; for {indicator.source.name} skal perioden være året for "
+                          f"høsten undersøkelsen ble gjort (ÅÅÅÅ), her {start}, slik Udir-hentingen lagrer den")
+        if indicator.source.kind not in SPAN_SOURCES:
+            return None, (f"perioden {text!r} er et spenn; for {indicator.source.name} skal perioden være ett årstall (ÅÅÅÅ) "
+                          "– spenn (ÅÅÅÅ-ÅÅÅÅ) godtas bare for FHIs glidende gjennomsnitt")
+        end = int(span.group(2)) if len(span.group(2)) == 4 else start // 100 * 100 + int(span.group(2))
+        if not start < end < start + MAX_SPAN_YEARS:
+            return None, f"spennet {text!r} må gå fra et tidligere til et senere år, høyst {MAX_SPAN_YEARS} år"
+        if start < FIRST_YEAR or end > today.year:
+            return None, f"perioden {text} er utenfor {FIRST_YEAR}–{today.year}"
+        return f"{start}-{end}", None
+    if not re.fullmatch(r"\d{4}", period):
+        return None, f"perioden {text!r} er ikke et årstall (ÅÅÅÅ)"
+    if not FIRST_YEAR <= int(period) <= today.year:
+        return None, f"perioden {period} er utenfor {FIRST_YEAR}–{today.year}"
+    return period, None
+
+
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
 
+@dataclass(frozen=True)
+class CheckedRows:
+    """The observations of a file that passed every check, and the rows left empty."""
+
+    observations: list[Observation]
+    skipped: tuple[int, ...]
+
+
 def check_rows(
-    path: Path, rows: list[ImportRow], catalogue: Catalogue, today: date, progress: Progress | None = None
-) -> list[Observation]:
+    rows: list[ImportRow], catalogue: Catalogue, today: date, progress: Progress | None = None,
+    source: str = IMPORT_SOURCE,
+) -> CheckedRows:
     """Check every row; return the observations, or raise ImportFileError listing every bad row."""
     problems: list[str] = []
     observations: list[Observation] = []
+    skipped: list[int] = []
     first_line: dict[tuple[str, str, str], int] = {}
     indicators = catalogue.by_id
     for done, row in enumerate(rows, start=1):
         if progress is not None and (done % 1000 == 0 or done == len(rows)):
             progress(done, len(rows))
-        where = f"{path}:{row.line}"
-        if "__error__" in row.cells:
-            problems.append(f"{where}: {row.cells['__error__']}")
+        ident = row.cells.get("indicator_id", "")
+        label = f"{ident}: " if ident in indicators else ""
+        if row.problems:
+            problems.extend(f"{row.where(column)}: {label}{problem}" for column, problem in row.problems)
             continue
-        ident = row.cells["indicator_id"]
+        if not row.cells.get("value") and not row.cells.get("status"):
+            skipped.append(row.line)  # a template row nobody filled in
+            continue
         indicator = indicators.get(ident)
         if indicator is None:
-            problems.append(f"{where}: ukjent indikator-id {ident!r}")
+            problem = f"ukjent indikator-id {ident!r}" if ident else "indikator-id mangler"
+            problems.append(f"{row.where('indicator_id')}: {problem}")
             continue
+        refusal = import_refusal(indicator)
+        if refusal is not None:
+            problems.append(f"{row.where('indicator_id')}: {ident}: {refusal}")
+            continue
+        row_problems: list[tuple[str, str]] = []
         region = row.cells.get("region") or catalogue.municipality.current_code
-        period = row.cells["period"]
-        row_problems = _check_period(period, today) + ([] if re.fullmatch(r"\d{4}", region) else [f"region {region!r} er ikke et firesifret kommunenummer"])
+        if not re.fullmatch(r"\d{4}", region):
+            row_problems.append(("region", f"region {region!r} er ikke et firesifret kommunenummer"))
+        period, period_problem = check_period(indicator, row.cells["period"], today)
+        if period_problem is not None:
+            row_problems.append(("period", period_problem))
         value, status, value_problems = _value_and_status(indicator, row.cells)
         row_problems += value_problems
-        key = (ident, region, period)
-        if key in first_line:
-            row_problems.append(f"dobbel rad: {ident} {region} {period} står også på linje {first_line[key]}")
-        else:
-            first_line[key] = row.line
+        if period is not None:
+            key = (ident, region, period)
+            if key in first_line:
+                row_problems.append((
+                    "indicator_id",
+                    f"dobbel rad: {ident} {region} {period} står også på {row.location.row_word} {first_line[key]}",
+                ))
+            else:
+                first_line[key] = row.line
         if row_problems:
-            problems.extend(f"{where}: {ident}: {problem}" for problem in row_problems)
+            problems.extend(f"{row.where(column)}: {ident}: {problem}" for column, problem in row_problems)
             continue
-        observations.append(Observation(ident, region, period, value, status, IMPORT_SOURCE))
+        assert period is not None
+        observations.append(Observation(ident, region, period, value, status, source))
     if problems:
         raise ImportFileError(problems)
-    return observations
+    if not observations:
+        where = rows[0].location.at(rows[0].line) if rows else ""
+        raise ImportFileError([
+            f"{where}: ingen rad har verdi eller status; fyll inn kolonnen value (eller status) før import"
+        ])
+    return CheckedRows(observations, tuple(skipped))
 
 
-def _check_period(period: str, today: date) -> list[str]:
-    if not re.fullmatch(r"\d{4}", period):
-        return [f"perioden {period!r} er ikke et årstall (ÅÅÅÅ)"]
-    if not FIRST_YEAR <= int(period) <= today.year:
-        return [f"perioden {period} er utenfor {FIRST_YEAR}–{today.year}"]
-    return []
-
-
-def _value_and_status(indicator: Indicator, cells: dict[str, str]) -> tuple[float | None, str | None, list[str]]:
+def _value_and_status(indicator: Indicator, cells: dict[str, str]) -> tuple[float | None, str | None, list[tuple[str, str]]]:
     raw_value = cells["value"]
     raw_status = cells.get("status", "")
     status = STATUS_TEXT.get(raw_status.lower()) if raw_status else None
     if raw_status and status is None:
-        return None, None, [f"statusen {raw_status!r} er verken 'Ikke målt' eller 'Tall kommer'"]
+        return None, None, [("status", f"statusen {raw_status!r} er verken 'Ikke målt' eller 'Tall kommer'")]
     if raw_value.lower() in STATUS_TEXT:
         if status is not None and status != STATUS_TEXT[raw_value.lower()]:
-            return None, None, ["verdi og status sier forskjellige ting"]
+            return None, None, [("status", "verdi og status sier forskjellige ting")]
         return None, STATUS_TEXT[raw_value.lower()], []
     if not raw_value:
-        if status is None:
-            return None, None, ["verdien er tom (skriv et tall, 'Ikke målt' eller 'Tall kommer')"]
         return None, status, []
     if status is not None:
-        return None, None, [f"en rad har enten verdi eller status, ikke begge (verdi {raw_value!r}, status {raw_status!r})"]
+        return None, None, [("value", f"en rad har enten verdi eller status, ikke begge (verdi {raw_value!r}, status {raw_status!r})")]
     symbol = indicator.symbol
     text = raw_value[: -len(symbol)].rstrip() if symbol and raw_value.endswith(symbol) else raw_value
     try:
         value = parse_value(text)
     except ValueError as exc:
-        return None, None, [f"verdi: {exc}"]
+        return None, None, [("value", f"verdi: {exc}")]
     low, high = value_range(indicator)
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"{'' if low is None else _plain(low)}–{'' if high is None else _plain(high)}"
-        return None, None, [f"verdien {raw_value} er utenfor tillatt område {bounds} for enheten '{indicator.unit.value}'"]
+        return None, None, [("value", f"verdien {raw_value} er utenfor tillatt område {bounds} for enheten '{indicator.unit.value}'")]
+    if indicator.unit in WHOLE_UNITS and value != int(value):
+        return None, None, [("value", f"verdien {raw_value} må være et helt tall for enheten '{indicator.unit.value}'")]
     return value, None, []
 
 
 def _plain(number: float) -> str:
-    return str(int(number)) if number == int(number) else str(number)
+    return str(int(number)) if number == int(number) else str(number).replace(".", ",")
 
 
 def import_file(
@@ -207,14 +228,29 @@ def import_file(
     now: datetime,
     actor: str | None,
     progress: Progress | None = None,
+    fmt: str = "auto",
 ) -> ImportResult:
-    """Check the whole file, then store it in one transaction. A file that changes nothing writes nothing."""
-    rows, raw = read_rows(path)
-    observations = check_rows(path, rows, catalogue, now.date(), progress)
+    """Check the whole file, then store it in one transaction. A file that changes nothing writes nothing.
+
+    `fmt` is "standard" (the import format, CSV or XLSX), "miljodir" (Miljødirektoratet's own workbook)
+    or "auto" (Miljødirektoratet's workbook when it has that sheet and no «Import» sheet).
+    """
+    raw = read_bytes(path, limit=max(miljodir.MAX_FILE_BYTES, MAX_FILE_BYTES))
+    if fmt == "auto":
+        fmt = "miljodir" if file_kind(path, raw) == "xlsx" and miljodir.looks_like_miljodir(path, raw) else "standard"
+    if fmt == "miljodir":
+        rows, source = miljodir.read_rows(path, raw, catalogue), miljodir.SOURCE
+    elif fmt == "standard":
+        check_size(path, raw, MAX_FILE_BYTES)
+        rows, source = read_import_rows(path, raw), IMPORT_SOURCE
+    else:
+        raise ImportFileError([f"{path}: ukjent format {fmt!r}; bruk {', '.join(FORMATS)}"])
+    checked = check_rows(rows, catalogue, now.date(), progress, source)
     digest = hashlib.sha256(raw).hexdigest()
     run = RunRecord(
-        source=IMPORT_SOURCE, target=path.name, started_at=now, finished_at=now,
+        source=source, target=path.name, started_at=now, finished_at=now,
         actor=actor, file_name=path.name, file_sha256=digest,
     )
-    run_id, new = store.write_run(run, observations, skip_if_unchanged=True)
-    return ImportResult(path.name, digest, len(observations), new, run_id)
+    run_id, new = store.write_run(run, checked.observations, skip_if_unchanged=True)
+    periods = tuple(sorted({obs.period for obs in checked.observations}))
+    return ImportResult(path.name, digest, len(checked.observations), new, run_id, checked.skipped, source, periods)

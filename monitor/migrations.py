@@ -74,6 +74,16 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (source, table_id)
     );
     """,
+    # 3: the single-scheduler lock: one row while a scheduler runs, kept fresh by its heartbeat.
+    """
+    CREATE TABLE scheduler_lock (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL
+    );
+    """,
 ]
 
 

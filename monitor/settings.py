@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Oslo"
     ssb_url: str = "https://data.ssb.no/api/pxwebapi/v2"
     fhi_url: str = "https://statistikk-data.fhi.no/api/open/v1"
+    udir_url: str = "https://api.statistikkbanken.udir.no/api/rest/v2"  # Udir statistikkbank, export API v2
     http_timeout: float = 30.0
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -244,6 +244,12 @@ class Store:
             "SELECT * FROM observations WHERE indicator_id = ? ORDER BY region, period, id", [indicator_id]
         )
 
+    def all_vintages(self, region: str) -> list[Vintage]:
+        """Every vintage for one region, oldest first within each key."""
+        return self._vintages(
+            "SELECT * FROM observations WHERE region = ? ORDER BY indicator_id, period, retrieved_at, id", [region]
+        )
+
     def _vintages(self, sql: str, params: list[Any]) -> list[Vintage]:
         cursor = self.conn.execute(sql, params)
         names = [column[0] for column in cursor.description]

@@ -17,7 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO
+from fake_fhi import FakeFhi
 from fake_pxwebapi import FakePxWebApi
+from fake_udir import FakeUdir
 from monitor.cli import cli
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo("Europe/Oslo"))
@@ -30,12 +32,26 @@ def server() -> Iterator[FakePxWebApi]:
 
 
 @pytest.fixture
-def env(tmp_path: Path, server: FakePxWebApi) -> dict[str, str]:
+def udir() -> Iterator[FakeUdir]:
+    with FakeUdir() as running:
+        yield running
+
+
+@pytest.fixture
+def fhi() -> Iterator[FakeFhi]:
+    with FakeFhi() as running:
+        yield running
+
+
+@pytest.fixture
+def env(tmp_path: Path, server: FakePxWebApi, udir: FakeUdir, fhi: FakeFhi) -> dict[str, str]:
     values = {
         "MONITOR_DB": str(tmp_path / "x.db"),
         "MONITOR_CATALOGUE": str(REPO / "indicators.yaml"),
         "MONITOR_RAW_DIR": str(tmp_path / "raw"),
         "MONITOR_SSB_URL": server.base_url,
+        "MONITOR_UDIR_URL": udir.base_url,
+        "MONITOR_FHI_URL": fhi.base_url,
     }
     assert CliRunner().invoke(cli, ["init"], env=values).exit_code == 0
     return values
@@ -64,7 +80,7 @@ def test_fetch_one_indicator_and_unknown_ids(env: dict[str, str], server: FakePx
     assert code == 0 and "1 tabeller" in out and server.path_counts["/tables/05940/data"] == 1
     code, _, err = invoke(env, "fetch", "--indicator", "finnes_ikke", "--indicator", "sykefravaer")
     assert code == 2
-    assert "ukjent indikator-id 'finnes_ikke'" in err and "sykefravaer: hentes ikke fra SSB (import)" in err
+    assert "ukjent indikator-id 'finnes_ikke'" in err and "sykefravaer: hentes ikke fra en kilde med API (import)" in err
 
 
 def test_failed_table_exits_non_zero_with_one_line_per_failure(env: dict[str, str], server: FakePxWebApi) -> None:

@@ -1,0 +1,72 @@
+"""Picks one catalogue series out of a normalised FHI dataset: the kommune's GEO code and the AAR periods.
+
+FHI's json-stat2 has no time or geo role (`role.time` and `role.geo` are null), so the dimensions are found by their
+ids (GEO, AAR by default; see FhiSeries). A value FHI does not show keeps FHI's symbol as its status (":" anonymised,
+"." cannot be computed, ".." missing, or whatever the table's /flag lists); a null value that carries no symbol is
+stored as ".." (tallgrunnlag mangler). Neither ever becomes 0. How FHI marks a flagged cell in json-stat2 is not
+documented (fhi-udir.md §1.4, UNVERIFIED); the normaliser accepts a status as "", a string, an array or an object,
+and a symbol string in place of a number.
+"""
+
+from __future__ import annotations
+
+from fetchers.fhi_query import geo_code, period_end, period_of
+from fetchers.jsonstat import Dataset
+from monitor.catalogue import FhiSeries, Municipality
+from monitor.errors import FetchError
+from monitor.model import Point, Series
+
+MISSING = ".."  # a null value without a symbol: SSB's and KHS's "tallgrunnlag mangler"
+
+
+def check_structure(dataset: Dataset, table: str, series: FhiSeries, municipality: Municipality) -> None:
+    """Fail clearly when the response lacks a dimension or category code the series needs."""
+    present = dict(zip(dataset.ids, dataset.codes))
+    wanted = {dimension: series.codes(dimension) for dimension in series.select}
+    wanted |= {series.geo_dimension: [geo_code(series, municipality)], series.time_dimension: []}
+    for dimension, codes in wanted.items():
+        if dimension not in present:
+            raise FetchError(
+                f"tabell {table}: svaret mangler dimensjonen {dimension!r} (har {', '.join(dataset.ids)}); "
+                "tabellen kan ha endret seg"
+            )
+        for code in codes:
+            if code not in present[dimension]:
+                raise FetchError(
+                    f"tabell {table}: dimensjonen {dimension!r} mangler kategorikoden {code!r}; tabellen kan ha endret seg"
+                )
+    if not present[series.time_dimension]:
+        raise FetchError(f"tabell {table}: svaret har ingen perioder (tomt datasett)")
+
+
+def extract(dataset: Dataset, table: str, series: FhiSeries, municipality: Municipality) -> Series:
+    """The series' points by period ("2020", or "2018-2020" for a rolling average) for the kommune.
+
+    Where `select` lists several codes, the cells are summed; a status in any of them makes the sum that status.
+    """
+    check_structure(dataset, table, series, municipality)
+    position = {dimension: index for index, dimension in enumerate(dataset.ids)}
+    fixed = [(position[dimension], frozenset(series.codes(dimension))) for dimension in series.select]
+    geo_at, time_at = position[series.geo_dimension], position[series.time_dimension]
+    geo = geo_code(series, municipality)
+    cells: dict[str, list[Point]] = {}
+    for codes, value, status in dataset.cells():
+        if codes[geo_at] != geo or any(codes[index] not in allowed for index, allowed in fixed):
+            continue
+        period = period_of(codes[time_at])
+        if period is None or period_end(period) < series.first_year:
+            continue
+        if value is None:
+            cells.setdefault(period, []).append(Point(None, status or MISSING))
+        else:
+            cells.setdefault(period, []).append(Point(value, status or None))
+    return {period: _total(points) for period, points in sorted(cells.items())}
+
+
+def _total(points: list[Point]) -> Point:
+    if len(points) == 1:
+        return points[0]
+    for point in points:
+        if point.value is None:
+            return Point(None, point.status or MISSING)
+    return Point(sum(point.value for point in points if point.value is not None))

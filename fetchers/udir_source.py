@@ -1,0 +1,283 @@
+"""Udir as a pipeline source: per table, filterVerdier → one filtered query → every page of rows.
+
+Each run looks the filter ids up again (Udir may renumber them), asks `sideData` for the page count
+and fetches every page; the pages are archived raw. Udir cannot say what changed, so every Udir table
+is fetched on every run (a handful of small requests). Any failure ends as a failed table whose
+message says that the API is unstable and that the indicators can be fed by `monitor import`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fetchers.jsonstat import Dataset, JsonStatError
+from fetchers.udir import ALL, DIMENSIONS, MISSING, SUPPRESSED, UdirClient, filter_text, rows_dataset, school_year
+from monitor.catalogue import Catalogue, Municipality, UdirFetch, UdirSeries
+from monitor.errors import FetchError
+from monitor.model import Point, Series, TableMeta
+
+MAX_PAGES = 20  # far more than a kommune's rows need: more pages means the filter was ignored
+PINNED_TO_ALL = ("KjoennID", "EierformID")  # left out, the API returns every combination (double counting)
+UNSTABLE = (
+    "Udirs eksport-API er ustabilt (Udir: «ikke ment for ekstern bruk i dag, og vil endres uten varsel»); "
+    "til det virker igjen kan {who} mates med `monitor import`"
+)
+
+
+def unstable_hint(indicator_ids: list[str]) -> str:
+    """The sentence every Udir failure ends with."""
+    who = ", ".join(indicator_ids) if indicator_ids else "indikatorene"
+    return UNSTABLE.format(who=who)
+
+
+def udir_series(catalogue: Catalogue) -> dict[str, list[tuple[str, str, UdirSeries]]]:
+    """Table → (indicator id, series name, series) for every Udir-fetched indicator."""
+    by_table: dict[str, list[tuple[str, str, UdirSeries]]] = {}
+    for indicator in catalogue.indicators:
+        if isinstance(indicator.fetch, UdirFetch):
+            for name, series in indicator.fetch.series.items():
+                by_table.setdefault(series.table, []).append((indicator.id, name, series))
+    return by_table
+
+
+def build_filters(
+    table: str, values: dict[str, list[dict[str, Any]]], series: list[UdirSeries], municipality: Municipality
+) -> dict[str, list[int]]:
+    """The query for one table: filter name → ids, looked up by code in filterVerdier (fails on any unknown code)."""
+    for name in ("TidID", "EnhetID"):
+        if name not in values:
+            raise FetchError(f"tabell {table}: filterVerdier mangler filteret {name} (har {', '.join(values)})")
+    first_year = min(one.first_year for one in series)
+    years = [(_year_of(entry), _id(table, "TidID", entry)) for entry in values["TidID"]]
+    tid = sorted(ident for year, ident in years if year is not None and year >= first_year)
+    if not tid:
+        raise FetchError(f"tabell {table}: ingen skoleår fra {first_year} i filterVerdier (TidID)")
+    codes = [entry.code for entry in municipality.codes]
+    units = [
+        _id(table, "EnhetID", entry) for entry in values["EnhetID"]
+        if str(entry.get("kode")).strip() in codes and _level(entry) == 3
+    ]
+    if not units:
+        raise FetchError(
+            f"tabell {table}: finner ikke {municipality.name} ({'/'.join(reversed(codes))}) blant EnhetID på kommunenivå"
+        )
+    filters: dict[str, list[int]] = {"TidID": tid, "EnhetID": sorted(units)}
+    for name in ("TrinnID", "SpoersmaalID"):
+        wanted = list(dict.fromkeys(one.select[name] for one in series if name in one.select))
+        if not wanted:
+            continue
+        if name not in values:
+            raise FetchError(f"tabell {table}: filterVerdier mangler filteret {name}")
+        by_code = {str(entry.get("kode")).strip(): _id(table, name, entry) for entry in values[name]}
+        unknown = [code for code in wanted if code not in by_code]
+        if unknown:
+            known = ", ".join(list(by_code)[:12])
+            raise FetchError(f"tabell {table}: {name}-koden {', '.join(unknown)} finnes ikke lenger (har {known})")
+        filters[name] = [by_code[code] for code in wanted]
+    for name in PINNED_TO_ALL:
+        if name in values:
+            if ALL not in {_id(table, name, entry) for entry in values[name]}:
+                raise FetchError(f"tabell {table}: {name} har ikke lenger verdien {ALL} (alle)")
+            filters[name] = [ALL]
+    return filters
+
+
+def _id(table: str, name: str, entry: dict[str, Any]) -> int:
+    try:
+        return int(str(entry["id"]).strip())
+    except ValueError:
+        raise FetchError(f"tabell {table}: {name} har en id som ikke er et heltall: {entry['id']!r}") from None
+
+
+def _level(entry: dict[str, Any]) -> int | None:
+    try:
+        return int(entry.get("nivaa"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _year_of(entry: dict[str, Any]) -> int | None:
+    kode = str(entry.get("kode", "")).strip()
+    if kode.isdigit() and len(kode) == 6:
+        return int(kode[:4])  # 202212: the autumn of school year 2022-23
+    return school_year(str(entry.get("navn", "")))
+
+
+class UdirSource:
+    """The SourceAdapter for Udir's export API v2."""
+
+    source = "udir"
+    label = "Udir"
+
+    def __init__(self, client: UdirClient, catalogue: Catalogue) -> None:
+        self.client = client
+        self.catalogue = catalogue
+        self.by_table = udir_series(catalogue)
+        self._periods: dict[str, tuple[str, str]] = {}
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests made so far."""
+        return self.client.requests
+
+    def indicators_of(self, table: str | None) -> list[str]:
+        """The indicators a table feeds (all Udir-fetched indicators for None)."""
+        chosen = self.by_table.values() if table is None else [self.by_table.get(table, [])]
+        return sorted({indicator for entries in chosen for indicator, _, _ in entries})
+
+    @contextmanager
+    def loud(self, table: str | None) -> Iterator[None]:
+        """Every failure as a FetchError naming the table and ending with the unstable-API hint."""
+        try:
+            yield
+        except (FetchError, JsonStatError) as exc:
+            message = str(exc)
+            if table is not None and not message.startswith("tabell "):
+                message = f"tabell {table}: {message}"
+            if "monitor import" not in message:
+                message = f"{message} – {unstable_hint(self.indicators_of(table))}"
+            retryable = exc.retryable if isinstance(exc, FetchError) else False
+            kind = type(exc) if isinstance(exc, FetchError) else FetchError
+            raise kind(message, retryable=retryable) from exc
+
+    def start(self) -> None:
+        """Nothing to read first: Udir announces no limits (the client keeps to 27 calls a minute)."""
+
+    def changed_since(self, days: int, tables: list[str]) -> list[TableMeta] | None:
+        """Udir cannot tell what changed: every table is fetched on every run."""
+        return None
+
+    def fetch(self, table: str) -> list[bytes]:
+        """filterVerdier, sideData and every page of the table's filtered rows, checked before anything is stored."""
+        with self.loud(table):
+            series = [one for _, _, one in self.by_table.get(table, [])]
+            if not series:
+                raise FetchError(f"tabell {table}: ingen indikator henter fra tabellen")
+            values = self.client.filter_values(table)
+            filters = build_filters(table, values, series, self.catalogue.municipality)
+            self._periods[table] = (str(filters["TidID"][0]), str(filters["TidID"][-1]))
+            text = filter_text(filters)
+            pages = self.client.page_count(table, text)
+            if pages < 1:
+                raise FetchError(f"tabell {table}: sideData sier 0 sider – ingen rader for filteret {text}")
+            if pages > MAX_PAGES:
+                raise FetchError(f"tabell {table}: sideData sier {pages} sider; filteret {text} ble trolig ikke brukt")
+            bodies = [self.client.data_page(table, text, page) for page in range(1, pages + 1)]
+            self._check(table, bodies, series)
+            return bodies
+
+    def _check(self, table: str, bodies: list[bytes], series: list[UdirSeries]) -> None:
+        """Each page is rows of its own number, the value columns are there, and the kommune has rows."""
+        datasets = []
+        for number, body in enumerate(bodies, start=1):
+            dataset = rows_dataset(body, f"tabell {table} (side {number})")
+            if dataset.extension["udir"]["rows"] == 0:
+                raise FetchError(f"tabell {table}: side {number} av {len(bodies)} er tom")
+            datasets.append(dataset)
+        measures = {code for dataset in datasets for code in dataset.codes[DIMENSIONS.index("Maal")]}
+        for one in series:
+            if one.measure not in measures:
+                raise FetchError(
+                    f"tabell {table}: svaret mangler kolonnen {one.measure} (har {', '.join(sorted(measures)) or 'ingen'}); "
+                    "API-et kan ha endret seg"
+                )
+        wanted = {f"3:{entry.code}" for entry in self.catalogue.municipality.codes}
+        units = {code for dataset in datasets for code in dataset.codes[DIMENSIONS.index("Enhet")]}
+        if not wanted & units:
+            raise FetchError(f"tabell {table}: svaret har ingen rader for {self.catalogue.municipality.name} på kommunenivå")
+
+    def parse(self, body: bytes) -> Dataset:
+        """One page of rows as a dataset over (Enhet, Skoleaar, Trinn, Spoersmaal, Kjoenn, Eierform, Maal)."""
+        with self.loud(None):
+            return rows_dataset(body)
+
+    def extract(self, dataset: Dataset, series: Any, municipality: Municipality) -> Series:
+        """The series' points by period for the kommune."""
+        with self.loud(series.table):
+            return extract(dataset, series, municipality)
+
+    def table_meta(self, table: str, dataset: Dataset, listed: TableMeta | None) -> TableMeta:
+        """The school years asked for (TidID); Udir gives no publication stamp."""
+        first, last = self._periods.get(table, (None, None))
+        return TableMeta(self.source, table, label=listed.label if listed else None, first_period=first, last_period=last)
+
+
+def extract(dataset: Dataset, series: UdirSeries, municipality: Municipality) -> Series:
+    """The kommune's points: one row per school year, at kommune level, for the series' grade and question.
+
+    Where Udir still lists an old kommune number for a year, the number valid that year is preferred, then
+    today's. A "*" cell keeps the status ":" (never 0).
+    """
+    if tuple(dataset.ids) != DIMENSIONS:
+        raise FetchError(f"tabell {series.table}: datasettet har dimensjonene {dataset.ids}, ventet {DIMENSIONS}")
+    measures = dataset.codes[DIMENSIONS.index("Maal")]
+    if series.measure not in measures:
+        raise FetchError(
+            f"tabell {series.table}: svaret mangler kolonnen {series.measure} (har {', '.join(measures) or 'ingen'}); "
+            "API-et kan ha endret seg"
+        )
+    codes = {f"3:{entry.code}": entry.code for entry in municipality.codes}
+    grade = series.select.get("TrinnID")
+    question = series.select.get("SpoersmaalID")
+    found: dict[int, dict[str, list[Point]]] = {}
+    for (unit, year_name, trinn, spoersmaal, _, _, measure), value, status in dataset.cells():
+        if measure != series.measure or unit not in codes or (value is None and status is None):
+            continue
+        if (grade is not None and trinn != grade) or (question is not None and spoersmaal != question):
+            continue
+        year = school_year(year_name)
+        if year is None:
+            raise FetchError(f"tabell {series.table}: ukjent skoleår {year_name!r} (ventet f.eks. \"2022-23\")")
+        if year < series.first_year:
+            continue
+        if value is None and status not in (SUPPRESSED, MISSING):
+            raise FetchError(f"tabell {series.table}: ukjent verdi {status!r} i kolonnen {series.measure} for {year_name}")
+        found.setdefault(year, {}).setdefault(codes[unit], []).append(Point(value, status))
+    result: Series = {}
+    for year, by_code in sorted(found.items()):
+        preferred = [municipality.code_for(year), municipality.current_code, *sorted(by_code)]
+        code = next(code for code in preferred if code in by_code)
+        points = by_code[code]
+        if len(points) > 1:
+            raise FetchError(
+                f"tabell {series.table}: {len(points)} rader for {municipality.name} {year} "
+                f"(trinn {grade}, {question}); kjønn/eierform ble ikke holdt til «alle»"
+            )
+        result[str(year)] = points[0]
+    return result
+
+
+def check_table(client: UdirClient, catalogue: Catalogue, table: str, open_tables: set[str]) -> list[str]:
+    """`validate --online` for one table: still open, every series' codes in filterVerdier, its column in the rows.
+
+    Costs three requests: filterVerdier, and sideData and one page for the newest school year.
+    """
+    entries = udir_series(catalogue).get(table, [])
+    if table not in open_tables:
+        return [f"tabellen står ikke lenger i Udirs liste over åpne eksporttabeller (/Eksport: {', '.join(sorted(open_tables))})"]
+    values = client.filter_values(table)
+    problems: list[str] = []
+    for indicator, name, one in entries:
+        try:
+            build_filters(table, values, [one], catalogue.municipality)
+        except FetchError as exc:
+            problems.append(f"{indicator} (serie {name}): {str(exc).removeprefix(f'tabell {table}: ')}")
+    if problems:
+        return problems
+    filters = build_filters(table, values, [one for _, _, one in entries], catalogue.municipality)
+    filters["TidID"] = filters["TidID"][-1:]
+    text = filter_text(filters)
+    if client.page_count(table, text) < 1:
+        return [f"ingen rader for {catalogue.municipality.name} i det nyeste skoleåret ({filters['TidID'][0]})"]
+    dataset = rows_dataset(client.data_page(table, text, 1), f"tabell {table} (side 1)")
+    for indicator, name, one in entries:
+        try:
+            points = extract(dataset, one, catalogue.municipality)
+        except FetchError as exc:
+            problems.append(f"{indicator} (serie {name}): {str(exc).removeprefix(f'tabell {table}: ')}")
+            continue
+        if not points:
+            problems.append(f"{indicator} (serie {name}): ingen verdi for {catalogue.municipality.name} i det nyeste skoleåret")
+    return problems

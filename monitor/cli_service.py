@@ -1,0 +1,152 @@
+"""CLI commands for running the service: `check`, `schedule`, `serve` and `run` (scheduler + web together)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import subprocess
+import sys
+from datetime import datetime
+from types import FrameType
+from zoneinfo import ZoneInfo
+
+import click
+
+from monitor.assessment import evaluate_all
+from monitor.catalogue import load_catalogue
+from monitor.errors import MonitorError
+from monitor.evaluate import STATE_WORDS, TARGET_WORDS, State
+from monitor.schedlock import acquire, heartbeat, release
+from monitor.scheduler import build_scheduler
+from monitor.settings import Settings
+from monitor.sources import ONLINE_SOURCES, run_fetch, sources_used
+from monitor.store import Store
+
+log = logging.getLogger("monitor")
+FAILING = (State.LATE, State.FETCH_FAILING)
+
+
+def _settings() -> Settings:
+    settings = click.get_current_context().find_root().obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _now(settings: Settings) -> datetime:
+    return datetime.now(ZoneInfo(settings.timezone))
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def check(fmt: str) -> None:
+    """Vurder alle indikatorer nå; kode 0 når ingen er forsinket eller feiler, ellers 1 (for cron/overvåking)."""
+    settings = _settings()
+    catalogue = load_catalogue(settings.catalogue)
+    with Store(settings.db, create=False) as store:
+        store.require_current_schema()
+        evaluations = evaluate_all(catalogue, store, _now(settings).date())
+    if fmt == "json":
+        click.echo(json.dumps([e.as_dict() for e in evaluations], ensure_ascii=False, indent=2))
+    else:
+        for e in evaluations:
+            late = f" ({e.late_days} d)" if e.late_days else ""
+            click.echo(f"{e.id:40} {STATE_WORDS[e.state] + late:22} {TARGET_WORDS[e.target_status]:12} {e.explanation}")
+    failing = [e for e in evaluations if e.state in FAILING]
+    if failing:
+        click.echo(f"{len(failing)} av {len(evaluations)} indikatorer er forsinket eller feiler.", err=True)
+        click.get_current_context().exit(1)
+
+
+@click.command()
+def schedule() -> None:
+    """Kjør planleggeren (én prosess per database): henter kildene daglig og tar igjen tapte kjøringer."""
+    settings = _settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    catalogue = load_catalogue(settings.catalogue)
+    zone = ZoneInfo(settings.timezone)
+    store = Store(settings.db, create=False)
+    store.require_current_schema()
+    acquire(store, _now(settings))
+
+    def run_source(source: str) -> None:
+        with Store(settings.db, create=False) as job_store:
+            report = run_fetch(settings, catalogue, job_store, source)
+        for table in report.failed:
+            log.error("%s %s: %s", ONLINE_SOURCES[source].label, table.table, table.error)
+        log.info("%s: %d tabeller, %d feilet, %d forespørsler", source, len(report.tables), len(report.failed), report.requests)
+
+    def beat() -> None:
+        with Store(settings.db, create=False) as beating:
+            heartbeat(beating, _now(settings))
+
+    scheduler = build_scheduler(
+        store, run_source, now=_now(settings), timezone=zone, sources=set(sources_used(catalogue)), heartbeat=beat,
+    )
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    click.echo(f"Planleggeren kjører mot {settings.db} (Ctrl-C stopper).")
+    try:
+        scheduler.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        release(store)
+        store.close()
+        click.echo("Planleggeren er stoppet.")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Kjør nettsidene alene med en produksjonsserver (waitress); starter aldri planleggeren."""
+    from waitress import serve as waitress_serve
+
+    from web import create_app
+
+    settings = _settings()
+    with Store(settings.db, create=False) as store:
+        store.require_current_schema()
+    click.echo(f"Nettsidene svarer på http://{host}:{port}/ (Ctrl-C stopper).")
+    waitress_serve(create_app(settings), host=host, port=port, threads=8)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+def run(host: str, port: int) -> None:
+    """Kjør tjenesten: planleggeren som egen prosess og nettsidene, med én kommando. Ctrl-C stopper begge."""
+    settings = _settings()
+    with Store(settings.db, create=False) as store:
+        store.require_current_schema()
+    # Ctrl-C (also when started in the background, where SIGINT starts out ignored) and SIGTERM stop both.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    scheduler = subprocess.Popen([sys.executable, "-m", "monitor.cli", "schedule"])
+    try:
+        scheduler.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        pass  # still running: good
+    else:
+        raise MonitorError(f"planleggeren startet ikke (kode {scheduler.returncode}); se meldingen over")
+    try:
+        click.get_current_context().invoke(serve, host=host, port=port)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if scheduler.poll() is None:
+            scheduler.send_signal(signal.SIGTERM)
+            try:
+                scheduler.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                scheduler.kill()
+                scheduler.wait()
+        click.echo("Tjenesten er stoppet.")
+    if scheduler.returncode not in (0, -signal.SIGTERM):
+        raise MonitorError(f"planleggeren stoppet med kode {scheduler.returncode}")

@@ -1,0 +1,97 @@
+"""The scheduler: one process, APScheduler 3 in Europe/Oslo time, a job per source, catch-up decided from fetch_runs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from monitor.store import Store
+
+log = logging.getLogger("monitor.scheduler")
+
+MISFIRE_GRACE = int(timedelta(hours=6).total_seconds())
+QUIET_HOURS = range(2, 3)  # 02:00–02:59 is skipped or doubled on DST nights: no job runs then
+
+
+@dataclass(frozen=True)
+class SourceJob:
+    """When a source is checked. SSB publishes at 08:00 and refreshes metadata at 05:00 and 11:30."""
+
+    source: str
+    hour: int
+    minute: int
+
+    def trigger(self, timezone: ZoneInfo) -> CronTrigger:
+        """A daily cron trigger in local time."""
+        if self.hour in QUIET_HOURS:
+            raise ValueError(f"{self.source}: no job may run between 02:00 and 03:00 (DST)")
+        return CronTrigger(hour=self.hour, minute=self.minute, timezone=timezone)
+
+
+# SSB at 08:30, away from 07:55–08:15 and the 05:00/11:30 metadata refreshes; FHI and Udir after it.
+JOBS = (SourceJob("ssb", 8, 30), SourceJob("fhi", 9, 0), SourceJob("udir", 9, 15))
+
+
+def previous_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
+    """The last time the trigger fired at or before `now` (looked for within the last 8 days)."""
+    probe = trigger.get_next_fire_time(None, now - timedelta(days=8))
+    last = None
+    while probe is not None and probe <= now:
+        last = probe
+        probe = trigger.get_next_fire_time(probe, probe + timedelta(seconds=1))
+    return last
+
+
+def needs_catch_up(store: Store, job: SourceJob, now: datetime, timezone: ZoneInfo) -> bool:
+    """True when the job's last scheduled time passed with no run of its source since (downtime)."""
+    due = previous_fire(job.trigger(timezone), now)
+    if due is None:
+        return False
+    row = store.conn.execute(
+        "SELECT MAX(started_at) FROM fetch_runs WHERE source = ?", [job.source]
+    ).fetchone()
+    last = row[0]
+    return last is None or datetime.fromisoformat(last) < due
+
+
+def build_scheduler(
+    store: Store,
+    run_source: Callable[[str], None],
+    *,
+    now: datetime,
+    timezone: ZoneInfo,
+    jobs: tuple[SourceJob, ...] = JOBS,
+    sources: set[str] | None = None,
+    heartbeat: Callable[[], None] | None = None,
+    scheduler: BaseScheduler | None = None,
+) -> BaseScheduler:
+    """A scheduler with one job per source; a job whose last run was missed runs once right away."""
+    scheduler = scheduler or BlockingScheduler(timezone=timezone)
+    for job in jobs:
+        if sources is not None and job.source not in sources:
+            continue
+        catch_up = needs_catch_up(store, job, now, timezone)
+        scheduler.add_job(
+            run_source, job.trigger(timezone), args=[job.source], id=f"fetch-{job.source}", name=f"hent {job.source}",
+            replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=MISFIRE_GRACE,
+            **({"next_run_time": now} if catch_up else {}),
+        )
+        if catch_up:
+            log.info("%s: siste planlagte kjøring ble ikke gjort; tar den igjen nå", job.source)
+    if heartbeat is not None:
+        scheduler.add_job(heartbeat, "interval", seconds=30, id="heartbeat", replace_existing=True,
+                          coalesce=True, max_instances=1)
+    scheduler.add_listener(_log_job_error, EVENT_JOB_ERROR)
+    return scheduler
+
+
+def _log_job_error(event: JobExecutionEvent) -> None:
+    log.error("jobben %s feilet: %r", event.job_id, event.exception, exc_info=event.exception)
