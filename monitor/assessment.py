@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from monitor.catalogue import Catalogue, Indicator, SsbSeries
 from monitor.evaluate import Evaluation, FetchHealth, evaluate_indicator
+from monitor.jobs import next_check
 from monitor.model import Vintage
 from monitor.releases import ReleaseRule, default_rule
 from monitor.store import Store
@@ -51,8 +53,13 @@ def fetch_health(store: Store, indicator: Indicator) -> FetchHealth:
     )
 
 
-def evaluate_all(catalogue: Catalogue, store: Store, today: date) -> list[Evaluation]:
-    """One evaluation per active indicator, in catalogue order, for the kommune's current code."""
+def evaluate_all(
+    catalogue: Catalogue, store: Store, today: date, now: datetime | None = None, timezone: ZoneInfo | None = None
+) -> list[Evaluation]:
+    """One evaluation per active indicator, in catalogue order, for the kommune's current code.
+
+    With `now` (and its time zone), each fetched indicator also gets its next scheduled check.
+    """
     region = catalogue.municipality.current_code
     by_indicator: dict[str, list[Vintage]] = {}
     for vintage in store.all_vintages(region):
@@ -61,7 +68,14 @@ def evaluate_all(catalogue: Catalogue, store: Store, today: date) -> list[Evalua
     return [
         evaluate_indicator(
             indicator, by_indicator.get(indicator.id, []), release_rule(catalogue, indicator, kostra), today,
-            fetch_health(store, indicator),
+            fetch_health(store, indicator), _next_check(indicator, now, timezone),
         )
         for indicator in catalogue.indicators
     ]
+
+
+def _next_check(indicator: Indicator, now: datetime | None, timezone: ZoneInfo | None) -> str | None:
+    if indicator.fetch is None or now is None:
+        return None
+    fire = next_check(indicator.fetch.kind, now, timezone or ZoneInfo("Europe/Oslo"))
+    return fire.isoformat() if fire else None

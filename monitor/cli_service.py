@@ -45,7 +45,8 @@ def check(fmt: str) -> None:
     catalogue = load_catalogue(settings.catalogue)
     with Store(settings.db, create=False) as store:
         store.require_current_schema()
-        evaluations = evaluate_all(catalogue, store, _now(settings).date())
+        now = _now(settings)
+        evaluations = evaluate_all(catalogue, store, now.date(), now, ZoneInfo(settings.timezone))
     if fmt == "json":
         click.echo(json.dumps([e.as_dict() for e in evaluations], ensure_ascii=False, indent=2))
     else:

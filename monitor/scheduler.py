@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,31 +12,13 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from monitor.jobs import JOBS, SourceJob
+
 from monitor.store import Store
 
 log = logging.getLogger("monitor.scheduler")
 
 MISFIRE_GRACE = int(timedelta(hours=6).total_seconds())
-QUIET_HOURS = range(2, 3)  # 02:00–02:59 is skipped or doubled on DST nights: no job runs then
-
-
-@dataclass(frozen=True)
-class SourceJob:
-    """When a source is checked. SSB publishes at 08:00 and refreshes metadata at 05:00 and 11:30."""
-
-    source: str
-    hour: int
-    minute: int
-
-    def trigger(self, timezone: ZoneInfo) -> CronTrigger:
-        """A daily cron trigger in local time."""
-        if self.hour in QUIET_HOURS:
-            raise ValueError(f"{self.source}: no job may run between 02:00 and 03:00 (DST)")
-        return CronTrigger(hour=self.hour, minute=self.minute, timezone=timezone)
-
-
-# SSB at 08:30, away from 07:55–08:15 and the 05:00/11:30 metadata refreshes; FHI and Udir after it.
-JOBS = (SourceJob("ssb", 8, 30), SourceJob("fhi", 9, 0), SourceJob("udir", 9, 15))
 
 
 def previous_fire(trigger: CronTrigger, now: datetime) -> datetime | None:

@@ -19,7 +19,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from conftest import REPO
 from monitor.model import RunRecord
 from monitor.schedlock import LockHeld, acquire, heartbeat, release
-from monitor.scheduler import JOBS, MISFIRE_GRACE, SourceJob, build_scheduler, needs_catch_up, previous_fire
+from monitor.jobs import JOBS, SourceJob, next_check
+from monitor.scheduler import MISFIRE_GRACE, build_scheduler, needs_catch_up, previous_fire
 from monitor.store import Store
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -45,6 +46,12 @@ def test_ssb_runs_at_0830_local_across_dst_and_new_year(after: datetime, expecte
     trigger = SourceJob("ssb", 8, 30).trigger(OSLO)
     fire = trigger.get_next_fire_time(None, after)
     assert fire == expected and fire.utcoffset() == expected.utcoffset()
+
+
+def test_next_check_is_the_next_fire_of_the_sources_job() -> None:
+    assert next_check("ssb", datetime(2026, 11, 27, 9, 0, tzinfo=OSLO), OSLO) == datetime(2026, 11, 28, 8, 30, tzinfo=OSLO)
+    assert next_check("fhi", datetime(2026, 11, 27, 8, 0, tzinfo=OSLO), OSLO) == datetime(2026, 11, 27, 9, 0, tzinfo=OSLO)
+    assert next_check("import", datetime(2026, 11, 27, 8, 0, tzinfo=OSLO), OSLO) is None
 
 
 def test_previous_fire() -> None:
