@@ -84,6 +84,35 @@ MIGRATIONS: list[str] = [
         heartbeat_at TEXT NOT NULL
     );
     """,
+    # 4: web users (viewer/editor/admin), login attempts for rate limiting, fetches asked for in the UI.
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE login_attempts (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL,
+        remote_addr TEXT NOT NULL,
+        at TEXT NOT NULL,
+        succeeded INTEGER NOT NULL
+    );
+    CREATE INDEX login_attempts_recent ON login_attempts (username, at);
+    CREATE INDEX login_attempts_addr ON login_attempts (remote_addr, at);
+    -- An admin's "fetch now" in the UI: the web only records the wish; the scheduler carries it out.
+    CREATE TABLE fetch_requests (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT
+    );
+    CREATE INDEX observations_region ON observations (region, indicator_id, period);
+    """,
 ]
 
 

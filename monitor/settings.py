@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from monitor.errors import ConfigError
@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     alert_to: str | None = None
     import_by: str | None = None  # who runs imports, when --by is not given
+    secret_key: SecretStr | None = None  # signs web sessions; without it a random key per process is used
+    read_open: bool = True  # may anyone read the web UI and the JSON API without logging in?
+    base_url: str = "http://127.0.0.1:8080"  # the UI's address, for links in e-mails
+    behind_tls: bool = False  # session cookies get the Secure flag
+    max_upload_bytes: int = 5 * 1024 * 1024
 
 
 def load_settings() -> Settings:

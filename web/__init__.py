@@ -2,39 +2,50 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+import logging
+import secrets
+from datetime import timedelta
 
-from flask import Flask, render_template
+from flask import Flask
 
-from monitor.assessment import evaluate_all
-from monitor.catalogue import load_catalogue
-from monitor.evaluate import STATE_WORDS, TARGET_WORDS, State
+from monitor.errors import MonitorError
 from monitor.settings import Settings, load_settings
-from monitor.store import Store
+
+log = logging.getLogger("web")
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, testing: bool = False) -> Flask:
     """The app factory. Settings come from MONITOR_* unless given (tests pass their own)."""
     settings = settings or load_settings()
     app = Flask(__name__)
-    app.config["MONITOR_SETTINGS"] = settings
+    if settings.secret_key is not None:
+        secret = settings.secret_key.get_secret_value()
+    else:
+        # No insecure fallback: a random key, so sessions simply end when the process restarts.
+        secret = secrets.token_hex(32)
+        log.warning("MONITOR_SECRET_KEY er ikke satt: innlogginger varer bare til tjenesten startes på nytt")
+    app.config.update(
+        SECRET_KEY=secret,
+        TESTING=testing,
+        MONITOR_SETTINGS=settings,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.behind_tls,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+    )
+    from web import api, auth, errors, uploads, views
 
-    @app.get("/")
-    def overview() -> str:
-        catalogue = load_catalogue(settings.catalogue)
-        today = datetime.now(ZoneInfo(settings.timezone)).date()
-        with Store(settings.db, create=False) as store:
-            store.require_current_schema()
-            evaluations = evaluate_all(catalogue, store, today)
-        counts = {state: sum(1 for e in evaluations if e.state is state) for state in State}
-        return render_template(
-            "overview.html", evaluations=evaluations, catalogue=catalogue, today=today, counts=counts,
-            state_words=STATE_WORDS, target_words=TARGET_WORDS,
-        )
+    auth.init_app(app)
+    for blueprint in (views.bp, auth.bp, uploads.bp, api.bp):
+        app.register_blueprint(blueprint)
+    errors.init_app(app)
 
     @app.get("/healthz")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+__all__ = ["MonitorError", "create_app"]
