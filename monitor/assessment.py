@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.catalogue import Catalogue, Indicator, SsbSeries
 from monitor.evaluate import Evaluation, FetchHealth, evaluate_indicator
 from monitor.jobs import next_check
-from monitor.model import Vintage
+from monitor.model import TableMeta, Vintage
 from monitor.releases import ReleaseRule, default_rule
 from monitor.store import Store
 
@@ -31,7 +32,27 @@ def release_rule(catalogue: Catalogue, indicator: Indicator, kostra: frozenset[s
     return default_rule(indicator, kostra)
 
 
-def fetch_health(store: Store, indicator: Indicator) -> FetchHealth:
+class _RunLog:
+    """The run log lookups of one evaluation pass, each asked of the store once."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.runs: dict[tuple[str, str, tuple[str, ...]], dict[str, Any] | None] = {}
+        self.meta: dict[str, dict[str, TableMeta]] = {}
+
+    def last_run(self, source: str, table: str, outcomes: tuple[str, ...] = ("ok", "unchanged")) -> dict[str, Any] | None:
+        key = (source, table, outcomes)
+        if key not in self.runs:
+            self.runs[key] = self.store.last_run(source, table, outcomes)
+        return self.runs[key]
+
+    def table_meta(self, source: str) -> dict[str, TableMeta]:
+        if source not in self.meta:
+            self.meta[source] = self.store.table_meta(source)
+        return self.meta[source]
+
+
+def fetch_health(store: Store | _RunLog, indicator: Indicator) -> FetchHealth:
     """The run log for the tables an indicator is fetched from (or its imports)."""
     if indicator.fetch is None:
         return FetchHealth()
@@ -53,29 +74,43 @@ def fetch_health(store: Store, indicator: Indicator) -> FetchHealth:
     )
 
 
+def kommune_vintages(catalogue: Catalogue, store: Store) -> dict[str, list[Vintage]]:
+    """Every vintage for the kommune's current code, per indicator (one query)."""
+    by_indicator: dict[str, list[Vintage]] = {}
+    for vintage in store.all_vintages(catalogue.municipality.current_code):
+        by_indicator.setdefault(vintage.indicator_id, []).append(vintage)
+    return by_indicator
+
+
 def evaluate_all(
-    catalogue: Catalogue, store: Store, today: date, now: datetime | None = None, timezone: ZoneInfo | None = None
+    catalogue: Catalogue, store: Store, today: date, now: datetime | None = None, timezone: ZoneInfo | None = None,
+    *, vintages: dict[str, list[Vintage]] | None = None,
 ) -> list[Evaluation]:
     """One evaluation per active indicator, in catalogue order, for the kommune's current code.
 
-    With `now` (and its time zone), each fetched indicator also gets its next scheduled check.
+    With `now` (and its time zone), each fetched indicator also gets its next scheduled check. `vintages`
+    (from `kommune_vintages`) saves reading them again when the caller has them already.
     """
-    region = catalogue.municipality.current_code
-    by_indicator: dict[str, list[Vintage]] = {}
-    for vintage in store.all_vintages(region):
-        by_indicator.setdefault(vintage.indicator_id, []).append(vintage)
+    by_indicator = kommune_vintages(catalogue, store) if vintages is None else vintages
     kostra = kostra_tables(catalogue)
+    runs = _RunLog(store)
+    checks: dict[str, str | None] = {}
     return [
         evaluate_indicator(
             indicator, by_indicator.get(indicator.id, []), release_rule(catalogue, indicator, kostra), today,
-            fetch_health(store, indicator), _next_check(indicator, now, timezone),
+            fetch_health(runs, indicator), _next_check(indicator, now, timezone, checks),
         )
         for indicator in catalogue.indicators
     ]
 
 
-def _next_check(indicator: Indicator, now: datetime | None, timezone: ZoneInfo | None) -> str | None:
+def _next_check(
+    indicator: Indicator, now: datetime | None, timezone: ZoneInfo | None, known: dict[str, str | None]
+) -> str | None:
     if indicator.fetch is None or now is None:
         return None
-    fire = next_check(indicator.fetch.kind, now, timezone or ZoneInfo("Europe/Oslo"))
-    return fire.isoformat() if fire else None
+    source = indicator.fetch.kind
+    if source not in known:
+        fire = next_check(source, now, timezone or ZoneInfo("Europe/Oslo"))
+        known[source] = fire.isoformat() if fire else None
+    return known[source]

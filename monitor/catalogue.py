@@ -24,7 +24,7 @@ from monitor.fetchspec import UdirFetch, UdirSeries
 
 __all__ = [
     "BandsTarget", "Catalogue", "Derive", "Direction", "Expr", "FetchSpec", "FhiFetch", "FhiSeries", "Frequency", "Indicator",
-    "Municipality", "PeriodMap", "Placeholder", "Retired", "Source", "SourceKind", "SsbFetch", "SsbRegion",
+    "Municipality", "PeriodMap", "Placeholder", "Retired", "Source", "SourceKind", "SourceOwner", "SsbFetch", "SsbRegion",
     "SsbSeries", "Target", "ThresholdTarget", "TrajectoryTarget", "UdirFetch", "UdirSeries", "Unit", "load_catalogue",
 ]
 from monitor.yamlpos import DuplicateKeyError, LineMap, load_with_lines
@@ -293,6 +293,25 @@ class Municipality(BaseModel):
         raise ValueError(f"ingen kode for {self.name} i {year}")
 
 
+EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+
+
+class SourceOwner(BaseModel):
+    """Who answers for a source (a Kilde text, as in `source.name`): late data is mailed to them, ops in copy."""
+
+    model_config = _STRICT
+
+    name: str = Field(min_length=1)
+    owner: str
+
+    @field_validator("owner")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if len(value) > 254 or not EMAIL.fullmatch(value) or ".." in value:
+            raise ValueError(f"{value!r} er ikke en gyldig e-postadresse")
+        return value
+
+
 class Catalogue(BaseModel):
     """The whole of indicators.yaml."""
 
@@ -302,6 +321,14 @@ class Catalogue(BaseModel):
     indicators: list[Indicator]
     placeholders: list[Placeholder] = []
     retired: list[Retired] = []
+    sources: list[SourceOwner] = []  # owners of sources, for alerts; a source not listed has none
+
+    def owner_of(self, source_name: str) -> str | None:
+        """The owner's e-mail address of a source (by its Kilde text), or None."""
+        for entry in self.sources:
+            if entry.name == source_name:
+                return entry.owner
+        return None
 
     def get(self, indicator_id: str) -> Indicator:
         """The indicator with this id; KeyError if there is none."""
@@ -356,7 +383,8 @@ def _unique(items: list[str]) -> list[str]:
 def _item_label(data: dict[str, Any], section: str, index: int) -> str:
     items = data.get(section)
     item = items[index] if isinstance(items, list) and index < len(items) else None
-    noun = {"indicators": "indikator", "retired": "utgått indikator", "placeholders": "plassholder"}.get(section, section)
+    noun = {"indicators": "indikator", "retired": "utgått indikator", "placeholders": "plassholder",
+            "sources": "kilde"}.get(section, section)
     if isinstance(item, dict) and isinstance(item.get("id"), str):
         return f"{noun} '{item['id']}' (#{index + 1})"
     return f"{noun} #{index + 1}"
@@ -370,7 +398,7 @@ def _describe(path: Path, data: dict[str, Any], lines: LineMap, error: Any) -> s
         clean += ("kind",)
     line = lines.line_for(clean)
     where = f"{path}:{line}"
-    if len(clean) >= 2 and clean[0] in ("indicators", "retired", "placeholders") and isinstance(clean[1], int):
+    if len(clean) >= 2 and clean[0] in ("indicators", "retired", "placeholders", "sources") and isinstance(clean[1], int):
         label = _item_label(data, str(clean[0]), clean[1])
         field = ".".join(str(part) for part in clean[2:]) or "(item)"
     else:
@@ -437,6 +465,7 @@ def _cross_item_problems(path: Path, data: dict[str, Any], lines: LineMap) -> li
         for item in data.get("indicators") or []
         if isinstance(item, dict) and isinstance(item.get("id"), str)
     }
+    problems += _source_owner_problems(path, data, lines)
     for index, item in enumerate(data.get("placeholders") or []):
         if not isinstance(item, dict) or item.get("after") is None:
             continue
@@ -446,4 +475,30 @@ def _cross_item_problems(path: Path, data: dict[str, Any], lines: LineMap) -> li
             problems.append(f"{path}:{line}: plassholder #{index + 1} → after: ingen indikator med id '{anchor}'")
         elif indicator_area[anchor] != item.get("area"):
             problems.append(f"{path}:{line}: plassholder #{index + 1} → after: '{anchor}' hører til et annet satsingsområde")
+    return problems
+
+
+def _source_owner_problems(path: Path, data: dict[str, Any], lines: LineMap) -> list[str]:
+    """Each `sources` entry names a Kilde text some indicator uses, once."""
+    items = data.get("sources")
+    if not isinstance(items, list):
+        return []
+    used = {
+        item["source"].get("name")
+        for item in data.get("indicators") or []
+        if isinstance(item, dict) and isinstance(item.get("source"), dict)
+    }
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        name = item["name"]
+        line = lines.line_for(("sources", index, "name"))
+        if name in seen:
+            problems.append(f"{path}:{line}: kilde #{index + 1} → name: {name!r} står før, på linje {seen[name]}")
+        else:
+            seen[name] = line
+        if name not in used:
+            problems.append(f"{path}:{line}: kilde #{index + 1} → name: ingen indikator har kilden {name!r}")
     return problems

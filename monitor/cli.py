@@ -16,6 +16,7 @@ from monitor.baseline import load_baseline
 from monitor.catalogue import Catalogue, load_catalogue
 from monitor.errors import MonitorError, ProblemListError
 from monitor.imports import FORMATS, ImportResult, import_file
+from monitor.kostra_baseline import kostra_next_to, load_kostra_baseline
 from monitor.sources import ONLINE_SOURCES, check_online, run_fetch, sources_used
 from monitor.settings import Settings, load_settings
 from monitor.status import status_rows
@@ -170,11 +171,15 @@ def init(ctx: click.Context) -> None:
     """Opprett eller migrer databasen (MONITOR_DB) og last inn grunnlinjen. Kan kjøres flere ganger."""
     settings = _settings(ctx)
     catalogue = load_catalogue(settings.catalogue)
+    kostra = kostra_next_to(settings.catalogue)
     with Store(settings.db) as store:
         applied = store.migrate()
         new = load_baseline(store, catalogue, _now(settings))
+        kostra_new = load_kostra_baseline(store, kostra, _now(settings)) if kostra is not None else None
     migrated = f"migrerte til skjemaversjon {applied[-1]}" if applied else "skjemaet var oppdatert"
     click.echo(f"{settings.db}: {migrated}; grunnlinjen «Handlingsprogram 2024–2027»: {new} nye verdier.")
+    if kostra_new is not None:
+        click.echo(f"KOSTRA-grunnlinjen «Handlingsprogram 2024–2027»: {kostra_new} nye verdier.")
 
 
 @cli.command("import")
@@ -306,10 +311,16 @@ def main() -> None:
 
 
 def _register_service_commands() -> None:
+    from monitor.cli_alerts import alerts, silence
+    from monitor.cli_export import export
+    from monitor.cli_kostra import kostra
     from monitor.cli_service import check, run, schedule, serve
 
-    for command in (check, schedule, serve, run):
+    for command in (check, schedule, serve, run, export, alerts, silence, kostra):
         cli.add_command(command)
+    from monitor.cli_users import user
+
+    cli.add_command(user)
 
 
 _register_service_commands()

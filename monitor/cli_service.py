@@ -7,6 +7,7 @@ import logging
 import signal
 import subprocess
 import sys
+import threading
 from datetime import datetime
 from types import FrameType
 from zoneinfo import ZoneInfo
@@ -14,9 +15,11 @@ from zoneinfo import ZoneInfo
 import click
 
 from monitor.assessment import evaluate_all
+from monitor.cli_alerts import alerts_after_fetch
 from monitor.catalogue import load_catalogue
 from monitor.errors import MonitorError
 from monitor.evaluate import STATE_WORDS, TARGET_WORDS, State
+from monitor.fetchrequests import run_pending
 from monitor.schedlock import acquire, heartbeat, release
 from monitor.scheduler import build_scheduler
 from monitor.settings import Settings
@@ -70,19 +73,31 @@ def schedule() -> None:
     store.require_current_schema()
     acquire(store, _now(settings))
 
+    fetching = threading.Lock()  # the daily job and a fetch asked for in the UI never run at once
+
     def run_source(source: str) -> None:
-        with Store(settings.db, create=False) as job_store:
+        with fetching, Store(settings.db, create=False) as job_store:
             report = run_fetch(settings, catalogue, job_store, source)
         for table in report.failed:
             log.error("%s %s: %s", ONLINE_SOURCES[source].label, table.table, table.error)
         log.info("%s: %d tabeller, %d feilet, %d forespørsler", source, len(report.tables), len(report.failed), report.requests)
+        alerts_after_fetch(settings, catalogue)  # e-mail what changed (no-op without MONITOR_SMTP_HOST)
 
     def beat() -> None:
         with Store(settings.db, create=False) as beating:
             heartbeat(beating, _now(settings))
 
+    known = set(sources_used(catalogue))
+
+    def requested() -> None:
+        with Store(settings.db, create=False) as request_store:
+            done = run_pending(request_store, lambda source: run_source(source) if source in known else None,
+                               lambda: _now(settings))
+        for request in done:
+            log.info("henting av %s bestilt av %s er utført", request.source, request.requested_by)
+
     scheduler = build_scheduler(
-        store, run_source, now=_now(settings), timezone=zone, sources=set(sources_used(catalogue)), heartbeat=beat,
+        store, run_source, now=_now(settings), timezone=zone, sources=known, heartbeat=beat, requests=requested,
     )
 
     signal.signal(signal.SIGINT, signal.default_int_handler)

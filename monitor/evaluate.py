@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date
@@ -254,6 +255,7 @@ def show(indicator: Indicator, value: float) -> str:
     return "\u2212" + text[1:] if text.startswith("-") else text
 
 
+@lru_cache(maxsize=4096)
 def _day(when: date) -> str:
     return format_date(when, format="d. MMMM y", locale="nb_NO")
 

@@ -113,6 +113,59 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX observations_region ON observations (region, indicator_id, period);
     """,
+    # 5: e-mail alerts: episodes (at most one open per kind and subject), silences, the outbox and which
+    # episode events each outbox message carries.
+    """
+    CREATE TABLE alert_episodes (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('fetch_failing', 'late', 'off_target')),
+        subject TEXT NOT NULL,             -- indicator id; for fetch_failing the source table ('ssb:12143')
+        opened_at TEXT NOT NULL,           -- UTC, ISO 8601: the run that first saw the condition
+        last_notified_at TEXT,             -- when the opening notice or the latest reminder was queued;
+                                           -- NULL: not yet announced (silenced, or nobody to send it to)
+        reminders INTEGER NOT NULL DEFAULT 0,
+        resolved_at TEXT,                  -- NULL while the episode is open
+        resolved_notified INTEGER NOT NULL DEFAULT 0,  -- 1 when a "resolved" notice was queued
+        detail TEXT                        -- the latest explanation, in bokmål
+    );
+    CREATE UNIQUE INDEX alert_episodes_open ON alert_episodes (kind, subject) WHERE resolved_at IS NULL;
+    CREATE INDEX alert_episodes_history ON alert_episodes (kind, subject, opened_at);
+
+    CREATE TABLE alert_silences (
+        id INTEGER PRIMARY KEY,
+        target TEXT NOT NULL,              -- indicator id, Kilde text, fetch source ('ssb') or table ('ssb:12143')
+        reason TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT,
+        until TEXT NOT NULL,               -- UTC, ISO 8601, exclusive: the silence stops applying then
+        removed_at TEXT                    -- ended early by `monitor silence remove`
+    );
+
+    CREATE TABLE alert_outbox (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,   -- the Message-ID header, fixed when queued, the same on every attempt
+        created_at TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        mail_to TEXT NOT NULL,             -- JSON list of addresses
+        mail_cc TEXT NOT NULL,             -- JSON list of addresses
+        subject TEXT NOT NULL,
+        message TEXT NOT NULL,             -- the whole RFC 5322 message (7-bit), sent byte for byte
+        claimed_at TEXT,                   -- claim lease start (compare-and-set); stale after a while
+        claim_token TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        sent_at TEXT                       -- NULL until the SMTP server accepted it
+    );
+    CREATE INDEX alert_outbox_pending ON alert_outbox (sent_at, id);
+
+    CREATE TABLE alert_notices (
+        outbox_id INTEGER NOT NULL REFERENCES alert_outbox (id),
+        episode_id INTEGER NOT NULL REFERENCES alert_episodes (id),
+        event TEXT NOT NULL CHECK (event IN ('opened', 'reminder', 'resolved')),
+        PRIMARY KEY (outbox_id, episode_id, event)
+    );
+    CREATE INDEX alert_notices_episode ON alert_notices (episode_id);
+    """,
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from babel.numbers import format_decimal
 
@@ -16,8 +17,14 @@ def format_number(value: float, decimals: int) -> str:
     is done here first with Decimal so 0,25 → 0,3 as Norwegian statistics print it (Babel's own
     default is half-even).
     """
+    return _format_exact(repr(value), decimals)
+
+
+@lru_cache(maxsize=65536)
+def _format_exact(number: str, decimals: int) -> str:
+    # Keyed by repr(value), so 0.0 and -0.0 stay apart; Babel is slow and pages repeat the same values.
     quantum = Decimal(1).scaleb(-decimals)
-    rounded = Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP)
+    rounded = Decimal(number).quantize(quantum, rounding=ROUND_HALF_UP)
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     return format_decimal(rounded, format=pattern, locale=LOCALE, decimal_quantization=True)
 

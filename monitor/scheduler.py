@@ -19,6 +19,7 @@ from monitor.store import Store
 log = logging.getLogger("monitor.scheduler")
 
 MISFIRE_GRACE = int(timedelta(hours=6).total_seconds())
+REQUEST_INTERVAL = 30  # seconds between looks at fetch_requests
 
 
 def previous_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
@@ -52,9 +53,13 @@ def build_scheduler(
     jobs: tuple[SourceJob, ...] = JOBS,
     sources: set[str] | None = None,
     heartbeat: Callable[[], None] | None = None,
+    requests: Callable[[], None] | None = None,
     scheduler: BaseScheduler | None = None,
 ) -> BaseScheduler:
-    """A scheduler with one job per source; a job whose last run was missed runs once right away."""
+    """A scheduler with one job per source; a job whose last run was missed runs once right away.
+
+    `requests`, when given, runs every 30 seconds to carry out the fetches asked for in the web UI.
+    """
     scheduler = scheduler or BlockingScheduler(timezone=timezone)
     for job in jobs:
         if sources is not None and job.source not in sources:
@@ -70,6 +75,10 @@ def build_scheduler(
     if heartbeat is not None:
         scheduler.add_job(heartbeat, "interval", seconds=30, id="heartbeat", replace_existing=True,
                           coalesce=True, max_instances=1)
+    if requests is not None:
+        # First look at once: a request made while no scheduler ran is carried out on start.
+        scheduler.add_job(requests, "interval", seconds=REQUEST_INTERVAL, id="fetch-requests", name="bestilte hentinger",
+                          replace_existing=True, coalesce=True, max_instances=1, next_run_time=now)
     scheduler.add_listener(_log_job_error, EVENT_JOB_ERROR)
     return scheduler
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from monitor.errors import ConfigError
@@ -25,7 +26,13 @@ class Settings(BaseSettings):
     http_timeout: float = 30.0
     smtp_host: str | None = None
     smtp_port: int = 25
-    alert_to: str | None = None
+    smtp_security: Literal["none", "starttls", "ssl"] = "none"  # ssl: SMTPS (usually port 465)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None  # never printed or logged
+    smtp_from: str | None = None  # the sender of alerts; default: the first MONITOR_ALERT_TO address
+    smtp_timeout: float = 30.0
+    alert_to: str | None = None  # ops: one address, or several separated by commas
+    alert_remind_days: int = Field(default=7, ge=1)  # an open alert is repeated after this many days
     import_by: str | None = None  # who runs imports, when --by is not given
     secret_key: SecretStr | None = None  # signs web sessions; without it a random key per process is used
     read_open: bool = True  # may anyone read the web UI and the JSON API without logging in?

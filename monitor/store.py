@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
 
 from monitor.errors import StoreError
 from monitor.migrations import MIGRATIONS, migrate, schema_version
@@ -41,7 +40,21 @@ class Store:
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"{self.path}: cannot open the database: {exc}") from exc
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
+        self._db: Any = None
+
+    @property
+    def db(self) -> Any:
+        """sqlite-utils over the same connection, made on first use (it imports pandas, which is slow)."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
+
+    def _dicts(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
 
     def close(self) -> None:
         """Close the connection."""
@@ -69,6 +82,15 @@ class Store:
             raise StoreError(
                 f"{self.path}: schema version {version}, expected {len(MIGRATIONS)}; run `monitor init`"
             )
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One read transaction: every query inside sees the same snapshot of the database (WAL)."""
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -200,7 +222,7 @@ class Store:
     def last_run(self, source: str, target: str, outcomes: tuple[str, ...] = ("ok", "unchanged")) -> dict[str, Any] | None:
         """The newest run of a source/target with one of the given outcomes."""
         marks = ",".join("?" * len(outcomes))
-        rows = list(self.db.query(
+        rows = list(self._dicts(
             f"SELECT * FROM fetch_runs WHERE source = ? AND target = ? AND outcome IN ({marks}) ORDER BY id DESC LIMIT 1",
             [source, target, *outcomes],
         ))
@@ -208,7 +230,7 @@ class Store:
 
     def last_raw(self, source: str, target: str) -> dict[str, Any] | None:
         """The newest successful run of a source/target that archived a response body."""
-        rows = list(self.db.query(
+        rows = list(self._dicts(
             "SELECT * FROM fetch_runs WHERE source = ? AND target = ? AND outcome IN ('ok', 'unchanged') "
             "AND raw_path IS NOT NULL ORDER BY id DESC LIMIT 1",
             [source, target],
@@ -238,8 +260,13 @@ class Store:
         where, params = ("WHERE indicator_id = ?", [indicator_id]) if indicator_id else ("", [])
         return self._vintages(f"SELECT * FROM latest_observations {where} ORDER BY indicator_id, region, period", params)
 
-    def vintages(self, indicator_id: str) -> list[Vintage]:
-        """Every vintage of one indicator, oldest first within each key."""
+    def vintages(self, indicator_id: str, region: str | None = None) -> list[Vintage]:
+        """Every vintage of one indicator (optionally in one region only), oldest first within each key."""
+        if region is not None:
+            return self._vintages(
+                "SELECT * FROM observations WHERE indicator_id = ? AND region = ? ORDER BY period, id",
+                [indicator_id, region],
+            )
         return self._vintages(
             "SELECT * FROM observations WHERE indicator_id = ? ORDER BY region, period, id", [indicator_id]
         )
@@ -258,9 +285,47 @@ class Store:
     def runs(self, source: str | None = None) -> list[dict[str, Any]]:
         """The run log, newest first."""
         if source is None:
-            return list(self.db.query("SELECT * FROM fetch_runs ORDER BY id DESC"))
-        return list(self.db.query("SELECT * FROM fetch_runs WHERE source = ? ORDER BY id DESC", [source]))
+            return list(self.db["fetch_runs"].rows_where(order_by="id DESC"))
+        return list(self.db["fetch_runs"].rows_where("source = ?", [source], order_by="id DESC"))
 
     def count_observations(self) -> int:
         """The number of stored vintages."""
         return int(self.conn.execute("SELECT COUNT(*) FROM observations").fetchone()[0])
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """Changes whenever anything the evaluation reads changes: a cheap key for caching reads.
+
+        Observations and runs are append-only (their newest id moves on every write); source_tables is
+        small and updated in place, so its rows are part of the key.
+        """
+        row = self.conn.execute(
+            "SELECT (SELECT MAX(id) FROM observations), (SELECT MAX(id) FROM fetch_runs)"
+        ).fetchone()
+        tables = tuple(self.conn.execute("SELECT * FROM source_tables ORDER BY source, table_id"))
+        return (row[0], row[1], tables)
+
+    # -- reading for the web pages ---------------------------------------------------------------------
+
+    def newest_success(self) -> str | None:
+        """When a fetch or import last succeeded (UTC ISO), or None."""
+        row = self.conn.execute("SELECT MAX(finished_at) FROM fetch_runs WHERE outcome IN ('ok', 'unchanged')").fetchone()
+        return str(row[0]) if row[0] is not None else None
+
+    def runs_touching(
+        self, source: str | None, targets: Iterable[str], indicator_id: str, limit: int = 50, region: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The runs of a source's tables, and every run that wrote a vintage of the indicator, newest first.
+
+        With `region`, only runs that wrote a vintage of the indicator for that region count (much less to
+        read when the database holds many regions).
+        """
+        wanted = sorted(set(targets))
+        marks = ",".join("?" * len(wanted))
+        by_table = f"(source = ? AND target IN ({marks})) OR " if source is not None and wanted else ""
+        params: list[Any] = [source, *wanted] if by_table else []
+        in_region, region_params = (" AND region = ?", [region]) if region is not None else ("", [])
+        return list(self._dicts(
+            f"SELECT * FROM fetch_runs WHERE {by_table}id IN (SELECT run_id FROM observations WHERE indicator_id = ?"
+            f"{in_region}) ORDER BY id DESC LIMIT ?",
+            [*params, indicator_id, *region_params, limit],
+        ))

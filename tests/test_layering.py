@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO
 
 # Modules of `monitor` allowed to import `fetchers` (the composition roots).
-COMPOSITION_ROOTS = {"monitor.pipeline", "monitor.cli", "monitor.online", "monitor.sources"}
+COMPOSITION_ROOTS = {"monitor.pipeline", "monitor.cli", "monitor.online", "monitor.sources", "monitor.kostra_fetch"}
 FETCHERS_MAY_IMPORT = {"monitor.model", "monitor.errors", "monitor.catalogue"}
 
 

@@ -1,7 +1,70 @@
-"""The JSON API (to be built): indicators, observations with vintages, evaluations, JSON-stat 2.0."""
+"""The JSON API: indicators with their evaluation, vintages and fetch history, and JSON-stat 2.0 series.
+
+Read-only GET routes under /api. They answer to the same gate as the pages (`web.auth`): with
+MONITOR_READ_OPEN=false an anonymous request gets 401 JSON. The answers are built in
+`monitor.readapi` from the store and the (cached) evaluation; no SQL here.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort
+
+from monitor.catalogue import Catalogue, Indicator
+from monitor.readapi import indicator_detail, indicator_list_json, indicator_rows, jsonstat_dataset
+from monitor.store import Store
+from web import clock
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _open_store() -> Store:
+    store = Store(clock.settings().db, create=False)
+    store.require_current_schema()
+    return store
+
+
+def _json(data: dict[str, Any]) -> Response:
+    # Keys in the order they were built (Flask's jsonify sorts them); UTF-8 rather than \u escapes.
+    return Response(json.dumps(data, ensure_ascii=False), mimetype="application/json")
+
+
+def _indicator(catalogue: Catalogue, indicator_id: str) -> Indicator:
+    found = catalogue.by_id.get(indicator_id)
+    if found is None:
+        abort(404, description=f"Det finnes ingen aktiv indikator med id-en «{indicator_id}».")
+    return found
+
+
+@bp.get("/indicators")
+def indicators() -> Response:
+    """Every active indicator: the catalogue's facts and the evaluation now."""
+    catalogue, now = clock.catalogue(), clock.now()
+    with _open_store() as store:
+        reads = clock.kommune(store, (catalogue, now))
+    # The rows change only with the data and the day: serialised once per cached reading.
+    rows = reads.derived("api.indicators", lambda: json.dumps(indicator_rows(catalogue, reads.evaluations), ensure_ascii=False))
+    return Response(indicator_list_json(catalogue, rows, now), mimetype="application/json")
+
+
+@bp.get("/indicators/<indicator_id>")
+def indicator(indicator_id: str) -> Response:
+    """One indicator: facts, evaluation, every vintage of every period, and the fetch history."""
+    catalogue, now = clock.catalogue(), clock.now()
+    found = _indicator(catalogue, indicator_id)
+    with _open_store() as store:
+        reads = clock.kommune(store, (catalogue, now))
+        detail = indicator_detail(catalogue, store, found, reads.by_id[found.id], now)
+    return _json(detail)
+
+
+@bp.get("/indicators/<indicator_id>/jsonstat")
+def indicator_jsonstat(indicator_id: str) -> Response:
+    """The indicator's latest series for the kommune as a JSON-stat 2.0 dataset."""
+    catalogue, now = clock.catalogue(), clock.now()
+    found = _indicator(catalogue, indicator_id)
+    with _open_store() as store:
+        vintages = clock.kommune(store, (catalogue, now)).vintages.get(found.id, [])
+    return _json(jsonstat_dataset(catalogue, found, vintages))

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template_string, request
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from monitor.errors import MonitorError
-
-PAGE = """<!doctype html><html lang="nb"><head><meta charset="utf-8"><title>{{ title }}</title></head>
-<body><main><h1>{{ title }}</h1><p>{{ message }}</p><p><a href="/">Til oversikten</a></p></main></body></html>"""
 
 
 def init_app(app: Flask) -> None:
@@ -18,7 +15,7 @@ def init_app(app: Flask) -> None:
     def render(status: int, title: str, message: str) -> tuple[Response | str, int]:
         if request.path.startswith("/api/"):
             return jsonify({"error": title, "detail": message, "status": status}), status
-        return render_template_string(PAGE, title=title, message=message), status
+        return render_template("error.html", title=title, message=message), status
 
     @app.errorhandler(MonitorError)
     def monitor_error(exc: MonitorError) -> tuple[Response | str, int]:
@@ -28,5 +25,9 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException) -> tuple[Response | str, int]:
         titles = {404: "Fant ikke siden", 403: "Ingen tilgang", 405: "Metoden er ikke tillatt",
                   413: "Filen er for stor", 400: "Ugyldig forespørsel"}
+        texts = {404: "Adressen finnes ikke. Kanskje lenken er gammel, eller det er en skrivefeil i den.",
+                 405: "Siden kan ikke brukes på denne måten.", 400: "Forespørselen kunne ikke forstås."}
         status = exc.code or 500
-        return render(status, titles.get(status, "Feil"), exc.description or "")
+        # Werkzeug's own descriptions are English: they give way to a bokmål text.
+        own = exc.description if exc.description and exc.description != type(exc).description else None
+        return render(status, titles.get(status, "Feil"), own or texts.get(status, ""))

@@ -1,7 +1,140 @@
-"""The import page (to be built): editors upload CSV or XLSX with the CLI's validation."""
+"""The import page: editors upload CSV or XLSX, checked and stored exactly as `monitor import` does.
+
+The upload is written to a private temporary directory under its original file name (so the run log
+and the messages name the file the editor chose) and handed to `monitor.imports.import_file`: every
+row is checked, every problem is listed with its line or cell, and nothing is stored unless all rows
+are right. The actor is the logged-in user. Templates come from `monitor.templates`.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import io
+import logging
+import re
+import tempfile
+from pathlib import Path
 
+from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from monitor.errors import ImportFileError, MonitorError
+from monitor.imports import FORMATS, import_file
+from monitor.store import Store
+from monitor.templates import find_source, held_values, import_sources, render_csv, render_xlsx, template_rows
+from web import clock
+from web.auth import current_user, login_required
+
+log = logging.getLogger("web.uploads")
 bp = Blueprint("uploads", __name__)
+
+FORMAT_WORDS = {
+    "auto": "Automatisk (importformatet, eller Miljødirektoratets utslippsfil når den gjenkjennes)",
+    "standard": "Importformatet (CSV eller XLSX fra malen)",
+    "miljodir": "Miljødirektoratets utslippsstatistikk (XLSX)",
+}
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+FALLBACK_NAME = "opplasting"
+
+
+def upload_name(name: str | None) -> str:
+    """The uploaded file's own name, safe as a file name: no directories, no control characters."""
+    text = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    text = re.sub(r"[\x00-\x1f\x7f]", "", text).strip()
+    if text in ("", ".", ".."):
+        return FALLBACK_NAME
+    encoded = text.encode("utf-8")
+    if len(encoded) > 200:  # file systems allow 255 bytes; keep the extension
+        suffix = Path(text).suffix[:10]
+        text = encoded[: 200 - len(suffix.encode("utf-8"))].decode("utf-8", "ignore") + suffix
+    return text
+
+
+def size_text(size: int) -> str:
+    """A byte count as people read it: '5 MB', '1,5 MB', '4 KB'."""
+    megabytes = size / (1024 * 1024)
+    if megabytes >= 1:
+        return f"{megabytes:.1f}".removesuffix(".0").replace(".", ",") + " MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
+def _limit_text() -> str:
+    return size_text(clock.settings().max_upload_bytes)
+
+
+def _page(**context: object) -> str:
+    return render_template(
+        "uploads_import.html", sources=import_sources(clock.catalogue()), formats=FORMAT_WORDS,
+        limit=_limit_text(), **context,
+    )
+
+
+@bp.get("/import")
+@login_required("editor")
+def import_page() -> ResponseReturnValue:
+    """The upload form and the template downloads."""
+    return _page(chosen_format="auto")
+
+
+@bp.post("/import")
+@login_required("editor")
+def import_upload() -> ResponseReturnValue:
+    """Check and store an uploaded file; list every problem when there is one (then nothing is stored)."""
+    upload = request.files.get("fil")
+    fmt = request.form.get("format", "auto")
+    if fmt not in FORMATS:
+        return _page(chosen_format="auto", problems=[f"Ukjent format {fmt[:40]!r}; velg et av alternativene."]), 400
+    if upload is None or not upload.filename:
+        return _page(chosen_format=fmt, problems=["Velg en CSV- eller XLSX-fil å importere."]), 400
+    user = current_user()
+    assert user is not None  # login_required
+    name = upload_name(upload.filename)
+    config = clock.settings()
+    with tempfile.TemporaryDirectory(prefix="monitor-import-") as folder:
+        path = Path(folder) / name
+        upload.save(path)
+        try:
+            with Store(config.db, create=False) as store:
+                store.require_current_schema()
+                result = import_file(store, clock.catalogue(), path, now=clock.now(), actor=user.username, fmt=fmt)
+        except ImportFileError as exc:
+            problems = [problem.replace(folder + "/", "") for problem in exc.problems]
+            log.info("import av %r av %s avvist: %d feil", name, user.username, len(problems))
+            return _page(chosen_format=fmt, file_name=name, problems=problems), 422
+    log.info("import av %r av %s: %d rader, %d nye verdier", name, user.username, result.rows, result.new_vintages)
+    return _page(chosen_format=fmt, file_name=name, result=result)
+
+
+@bp.get("/import/mal/<source>.<any(xlsx, csv):fmt>")
+@login_required("editor")
+def template_download(source: str, fmt: str) -> ResponseReturnValue:
+    """A source's import template, pre-filled with its indicators, periods and the values held."""
+    catalogue = clock.catalogue()
+    try:
+        chosen = find_source(catalogue, source)
+    except MonitorError:
+        abort(404, description=f"Ingen importmal for «{source}».")
+    now = clock.now()
+    with Store(clock.settings().db, create=False) as store:
+        store.require_current_schema()
+        held = held_values(store, catalogue)
+    rows = template_rows(chosen, held, now.year)
+    if fmt == "csv":
+        data = render_csv(rows)
+    else:
+        data = render_xlsx(chosen, rows, now.date(), catalogue.municipality.current_code)
+    return send_file(io.BytesIO(data), mimetype=MIMETYPES[fmt], as_attachment=True,
+                     download_name=f"import-{chosen.slug}.{fmt}", max_age=0)
+
+
+@bp.app_errorhandler(RequestEntityTooLarge)
+def too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+    """An upload over MONITOR_MAX_UPLOAD_BYTES: a page in bokmål (JSON under /api)."""
+    message = f"Filen er større enn grensen på {_limit_text()}. Del den opp, eller be driften øke MONITOR_MAX_UPLOAD_BYTES."
+    if request.path.startswith("/api/"):
+        return {"error": "Filen er for stor", "detail": message, "status": 413}, 413
+    current_app.logger.info("for stor opplasting til %s", request.path)
+    return render_template("auth_refused.html", title="Filen er for stor", message=message), 413

@@ -1,40 +1,95 @@
-"""Pages for reading: the overview, one page per indicator, and the sources page."""
+"""Pages for reading: the overview, one page per indicator, and the sources page.
+
+Views open the store, call the read models in `monitor` and render; no SQL and no rules here.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 
-from monitor.assessment import evaluate_all
-from monitor.catalogue import load_catalogue
-from monitor.evaluate import STATE_WORDS, TARGET_WORDS, State
-from monitor.settings import Settings
+from monitor.evaluate import STATE_WORDS
+from monitor.fetchrequests import request_fetch
+from monitor.readindicator import OUTCOME_WORDS, indicator_page
+from monitor.readmodel import overview as read_overview
+from monitor.readsources import SOURCE_LABELS, known_source, sources_page
 from monitor.store import Store
+from web import auth, charts, clock, formatting
 
 bp = Blueprint("views", __name__)
+formatting.register(bp)
+
+# Links in the header (path, text, role needed to see it), shown when the app has a GET route at that path.
+NAV = (("/", "Oversikt", None), ("/kilder", "Kilder", None), ("/import", "Import", "editor"))
 
 
-def settings() -> Settings:
-    """The app's settings."""
-    value = current_app.config["MONITOR_SETTINGS"]
-    assert isinstance(value, Settings)
-    return value
+def open_store() -> Store:
+    """The store, checked to be at the current schema."""
+    store = Store(clock.settings().db, create=False)
+    store.require_current_schema()
+    return store
+
+
+@bp.app_context_processor
+def page_globals() -> dict[str, Any]:
+    """The header's links and the words every template uses."""
+    paths = {rule.rule for rule in current_app.url_map.iter_rules() if "GET" in (rule.methods or ())}
+    nav = [(path, label, role) for path, label, role in NAV if path in paths]
+    return {"nav": nav, "state_words": STATE_WORDS, "outcome_words": OUTCOME_WORDS}
 
 
 @bp.get("/")
 def overview() -> str:
-    """All indicators with their state (the first version; the full overview replaces this)."""
-    config = settings()
-    catalogue = load_catalogue(config.catalogue)
-    zone = ZoneInfo(config.timezone)
-    now = datetime.now(zone)
-    with Store(config.db, create=False) as store:
-        store.require_current_schema()
-        evaluations = evaluate_all(catalogue, store, now.date(), now, zone)
-    counts = {state: sum(1 for e in evaluations if e.state is state) for state in State}
-    return render_template(
-        "overview_first.html", evaluations=evaluations, catalogue=catalogue, today=now.date(), counts=counts,
-        state_words=STATE_WORDS, target_words=TARGET_WORDS,
-    )
+    """All indicators, grouped satsingsområde → hovedmål → delmål, with filters and counts."""
+    args = {key: request.args.get(key, "") for key in ("area", "state", "source")}
+    catalogue, now = clock.catalogue(), clock.now()
+    with open_store() as store:
+
+        def content() -> Markup:
+            page = read_overview(catalogue, store, now, args)
+            sparklines = {line.indicator.id: charts.sparkline(line.points) for line in page.lines()}
+            return Markup(render_template("overview_content.html", page=page, sparklines=sparklines))
+
+        # The content depends only on the kommune's data, the day and the filters: render it once per
+        # (cached reads, filters); the header (who is logged in, flash messages) is rendered per request.
+        html = clock.kommune(store, (catalogue, now)).derived(("overview", tuple(sorted(args.items()))), content)
+    return render_template("overview.html", content=html)
+
+
+@bp.get("/indikator/<indicator_id>")
+def indicator(indicator_id: str) -> str:
+    """One indicator: chart, every vintage, source, clocks, fetch history and explanation."""
+    with open_store() as store:
+        page = indicator_page(clock.catalogue(), store, indicator_id, clock.now())
+    if page is None:
+        abort(404, description="Det finnes ingen indikator med denne id-en.")
+    return render_template("indicator.html", page=page, chart=charts.chart(page.indicator, page.points, page.printed))
+
+
+@bp.get("/kilder")
+def sources() -> str:
+    """One row per source table: last attempt, last success, the source's stamp, next run, error."""
+    with open_store() as store:
+        page = sources_page(clock.catalogue(), store, clock.now())
+    return render_template("sources.html", page=page)
+
+
+@bp.post("/kilder/<source>/hent")
+@auth.login_required("admin")
+def request_source_fetch(source: str) -> ResponseReturnValue:
+    """An admin asks for a fetch now: recorded in fetch_requests; the scheduler carries it out."""
+    if not known_source(clock.catalogue(), source):
+        abort(404, description="Ukjent kilde.")
+    user = auth.current_user()
+    who = user.username if user is not None else "ukjent"
+    with open_store() as store:
+        _, new = request_fetch(store, source, who, clock.now())
+    label = SOURCE_LABELS[source]
+    if new:
+        flash(f"Henting av {label} er bestilt. Planleggeren starter den innen et halvt minutt.")
+    else:
+        flash(f"Henting av {label} er allerede bestilt og venter på planleggeren.")
+    return redirect(url_for("views.sources") + f"#kilde-{source}")

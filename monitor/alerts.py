@@ -1,0 +1,442 @@
+"""E-mail alerts: what is wrong now, episodes (opened, reminded, resolved), silences, routing and digests.
+
+Healthchecks-style: every run compares the conditions found by the evaluation with the open episodes in
+`alert_episodes` and records the transitions. In the same transaction each notice that is due (an episode
+opened, a reminder after `remind_after`, an episode resolved) goes into one digest per primary recipient,
+and each digest becomes one row of `alert_outbox`; `monitor.outbox` delivers them. Pure except for the
+store: `now` is always an argument.
+
+Kinds of episode (subject in brackets):
+- fetch_failing [the source table, e.g. "ssb:12143"]: the newest fetch of the table failed;
+- late [indicator id]: the evaluation's state is `late` (not `due`, `pending` or waiting for a survey wave);
+- off_target [indicator id]: the target status is `not_met`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from monitor.catalogue import Catalogue, Indicator
+from monitor.errors import MonitorError
+from monitor.evaluate import Evaluation, State, TargetStatus, short_label
+from monitor.store import Store
+
+KINDS = ("fetch_failing", "late", "off_target")
+EVENTS = ("opened", "reminder", "resolved")
+KIND_WORDS = {"fetch_failing": "innhenting feiler", "late": "forsinket", "off_target": "målet er ikke nådd"}
+SOURCE_LABELS = {"ssb": "SSB", "fhi": "FHI", "udir": "Udir"}
+# Runs happen at about the same time each day; a reminder due "in 7 days" must not slip a whole day
+# because today's run started a few minutes earlier than the one a week ago.
+REMIND_SLACK = timedelta(hours=1)
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+class SilenceError(MonitorError):
+    """A silence cannot be added or removed as asked."""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What an episode is about, described from the catalogue: title, UI path, owner's source and aliases."""
+
+    kind: str
+    subject: str
+    title: str
+    path: str  # in the UI: /indikator/<id> or /kilder
+    source_name: str | None  # the Kilde text whose owner hears about late data
+    aliases: frozenset[str]  # the names a silence may use for it
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.kind, self.subject)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Something wrong now."""
+
+    about: Subject
+    detail: str
+
+
+@dataclass(frozen=True)
+class Findings:
+    """The conditions of one evaluation, the keys it cannot judge, and what to say when an episode ends."""
+
+    conditions: list[Condition]
+    unknown: frozenset[tuple[str, str]]  # neither open nor resolved now (late while the fetch fails)
+    resolved_details: Mapping[str, str]  # subject → a sentence on how things stand now
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One line of a digest."""
+
+    episode_id: int
+    event: str  # opened | reminder | resolved
+    about: Subject
+    detail: str
+    opened_at: datetime
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One e-mail: its recipients and the notices it carries."""
+
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    reason: str  # why the primary recipient gets it, in bokmål
+    notices: tuple[Notice, ...]
+
+
+@dataclass(frozen=True)
+class AlertConfig:
+    """What the alerts need from the settings."""
+
+    ops: tuple[str, ...]  # MONITOR_ALERT_TO
+    sender: str
+    base_url: str
+    remind_after: timedelta
+    timezone: ZoneInfo
+
+
+@dataclass
+class RecordResult:
+    """What one run recorded and queued."""
+
+    opened: int = 0
+    resolved: int = 0
+    notices: int = 0
+    silenced: int = 0  # notices held back by a silence
+    unroutable: int = 0  # notices with nobody to send them to (no MONITOR_ALERT_TO and no owner)
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Silence:
+    id: int
+    target: str
+    reason: str
+    created_at: datetime
+    created_by: str | None
+    until: datetime
+    removed_at: datetime | None
+
+    def active(self, now: datetime) -> bool:
+        return self.removed_at is None and now < self.until
+
+
+def iso(moment: datetime) -> str:
+    """UTC ISO 8601, seconds: how every alert timestamp is stored (and compared as text)."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def split_addresses(text: str | None) -> tuple[str, ...]:
+    """MONITOR_ALERT_TO: one address or several separated by commas or semicolons."""
+    if not text:
+        return ()
+    parts = [part.strip() for part in text.replace(";", ",").split(",")]
+    return tuple(dict.fromkeys(part for part in parts if part))
+
+
+# -- subjects and conditions -------------------------------------------------------------------------
+
+
+def fetch_tables(indicator: Indicator) -> list[tuple[str, str]]:
+    """(source, table) pairs an indicator is fetched from, as the run log names them."""
+    if indicator.fetch is None:
+        return []
+    return [(indicator.fetch.kind, table) for table in sorted({s.table for s in indicator.fetch.series.values()})]
+
+
+def _table_users(catalogue: Catalogue) -> dict[str, list[Indicator]]:
+    users: dict[str, list[Indicator]] = {}
+    for indicator in catalogue.indicators:
+        for source, table in fetch_tables(indicator):
+            users.setdefault(f"{source}:{table}", []).append(indicator)
+    return users
+
+
+def describe(catalogue: Catalogue, kind: str, subject: str) -> Subject:
+    """An episode's subject as the catalogue knows it now (a removed indicator is still described)."""
+    if kind == "fetch_failing":
+        source, _, table = subject.partition(":")
+        users = _table_users(catalogue).get(subject, [])
+        aliases = {subject, source} | {indicator.source.name for indicator in users}
+        label = SOURCE_LABELS.get(source, source)
+        return Subject(kind, subject, f"{label}-tabell {table}", "/kilder", None, frozenset(aliases))
+    indicator = catalogue.by_id.get(subject)
+    if indicator is None:
+        return Subject(kind, subject, subject, f"/indikator/{subject}", None, frozenset({subject}))
+    aliases = {indicator.id, indicator.source.name}
+    for source, table in fetch_tables(indicator):
+        aliases |= {source, f"{source}:{table}"}
+    return Subject(kind, subject, short_label(indicator), f"/indikator/{indicator.id}", indicator.source.name,
+                   frozenset(aliases))
+
+
+def find_conditions(
+    catalogue: Catalogue, store: Store, evaluations: Iterable[Evaluation], zone: ZoneInfo = OSLO
+) -> Findings:
+    """The conditions one evaluation of the whole catalogue shows."""
+    conditions: list[Condition] = []
+    unknown: set[tuple[str, str]] = set()
+    resolved: dict[str, str] = {}
+    failing_tables: dict[str, list[str]] = {}
+    by_id = catalogue.by_id
+    for evaluation in evaluations:
+        indicator = by_id.get(evaluation.id)
+        if indicator is None:
+            continue
+        resolved[indicator.id] = evaluation.explanation
+        if evaluation.state is State.FETCH_FAILING:
+            unknown.add(("late", indicator.id))  # judged again once the fetch works
+            for source, table in fetch_tables(indicator):
+                failing_tables.setdefault(f"{source}:{table}", []).append(short_label(indicator))
+        elif evaluation.state is State.LATE:
+            conditions.append(Condition(describe(catalogue, "late", indicator.id), evaluation.explanation))
+        if evaluation.target_status is TargetStatus.NOT_MET:
+            conditions.append(Condition(describe(catalogue, "off_target", indicator.id), evaluation.explanation))
+    for subject in _table_users(catalogue):
+        resolved[subject] = "Siste henting av tabellen lyktes."
+    for subject, names in failing_tables.items():
+        source, _, table = subject.partition(":")
+        run = store.last_run(source, table, ("ok", "unchanged", "failed"))
+        if run is None or run["outcome"] != "failed":
+            continue
+        shown = ", ".join(names[:5]) + (f" og {len(names) - 5} til" if len(names) > 5 else "")
+        when = parse_iso(run["finished_at"]).astimezone(zone)
+        detail = f"Siste forsøk {when:%Y-%m-%d %H:%M} feilet: {run['error'] or 'ukjent feil'}. Gjelder: {shown}."
+        conditions.append(Condition(describe(catalogue, "fetch_failing", subject), detail))
+    return Findings(conditions, frozenset(unknown), resolved)
+
+
+# -- silences ----------------------------------------------------------------------------------------
+
+
+def silence_targets(catalogue: Catalogue) -> dict[str, str]:
+    """Every name a silence may use, with what it is: indicator ids, Kilde texts, fetch sources and tables."""
+    targets: dict[str, str] = {}
+    for indicator in catalogue.indicators:
+        targets[indicator.id] = f"indikator: {short_label(indicator)}"
+    for indicator in catalogue.indicators:
+        targets.setdefault(indicator.source.name, "kilde")
+        for source, table in fetch_tables(indicator):
+            targets.setdefault(source, f"alle hentinger fra {SOURCE_LABELS.get(source, source)}")
+            targets.setdefault(f"{source}:{table}", f"{SOURCE_LABELS.get(source, source)}-tabell {table}")
+    return targets
+
+
+def add_silence(
+    store: Store, catalogue: Catalogue, target: str, until: datetime, reason: str, by: str | None, now: datetime
+) -> int:
+    """Silence every alert about `target` until `until` (exclusive); returns the silence's id."""
+    if target not in silence_targets(catalogue):
+        raise SilenceError(
+            f"ukjent indikator eller kilde {target!r}: bruk en indikator-id, en kildetekst (som «Asker kommune»), "
+            "en hentekilde (ssb, fhi, udir) eller en tabell (ssb:12143)"
+        )
+    if until <= now:
+        raise SilenceError(f"--until må være fram i tid (nå: {now:%Y-%m-%d %H:%M})")
+    if not reason.strip():
+        raise SilenceError("--reason kan ikke være tom")
+    with store.transaction() as conn:
+        cursor = conn.execute(
+            "INSERT INTO alert_silences (target, reason, created_at, created_by, until) VALUES (?,?,?,?,?)",
+            (target, reason.strip(), iso(now), by, iso(until)),
+        )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def remove_silence(store: Store, silence_id: int, now: datetime) -> Silence:
+    """End a silence now; SilenceError if there is no such silence still in force."""
+    with store.transaction() as conn:
+        row = conn.execute("SELECT * FROM alert_silences WHERE id = ?", (silence_id,)).fetchone()
+        if row is None:
+            raise SilenceError(f"ingen demping med id {silence_id}")
+        silence = _silence(row)
+        if not silence.active(now):
+            raise SilenceError(f"dempingen {silence_id} gjelder ikke lenger (utløpt eller fjernet)")
+        conn.execute("UPDATE alert_silences SET removed_at = ? WHERE id = ?", (iso(now), silence_id))
+    return silence
+
+
+def silences(store: Store, now: datetime, *, include_ended: bool = False) -> list[Silence]:
+    """The silences in force (or all of them), oldest first."""
+    rows = store.conn.execute(
+        "SELECT id, target, reason, created_at, created_by, until, removed_at FROM alert_silences ORDER BY id"
+    ).fetchall()
+    found = [_silence(row) for row in rows]
+    return found if include_ended else [silence for silence in found if silence.active(now)]
+
+
+def _silence(row: Any) -> Silence:
+    ident, target, reason, created_at, created_by, until, removed_at = row[:7]
+    return Silence(ident, target, reason, parse_iso(created_at), created_by, parse_iso(until),
+                   parse_iso(removed_at) if removed_at else None)
+
+
+# -- routing -----------------------------------------------------------------------------------------
+
+
+def route(catalogue: Catalogue, about: Subject, ops: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
+    """(to, cc, owned source): late data goes to the source's owner with ops in copy; everything else to ops."""
+    owner = catalogue.owner_of(about.source_name) if about.kind == "late" and about.source_name else None
+    if owner is not None:
+        cc = tuple(address for address in ops if address.lower() != owner.lower())
+        return (owner,), cc, about.source_name
+    return ops, (), None
+
+
+def _reason(sources: set[str], for_ops: bool) -> str:
+    reasons = []
+    if sources:
+        names = sorted(sources)
+        listed = names[0] if len(names) == 1 else ", ".join(f"«{n}»" for n in names[:-1]) + f" og «{names[-1]}»"
+        reasons.append(f"du er oppført som eier av kilden «{listed}»" if len(names) == 1 else f"du er oppført som eier av kildene {listed}")
+    if for_ops:
+        reasons.append("du er driftsansvarlig for indikatormonitoren (MONITOR_ALERT_TO)")
+    return " og ".join(reasons)
+
+
+def digests(catalogue: Catalogue, notices: Iterable[Notice], ops: tuple[str, ...]) -> tuple[list[Digest], list[Notice]]:
+    """One digest per primary recipient (To), plus the notices nobody can be sent."""
+    grouped: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[set[str], list[bool], list[Notice]]] = {}
+    nobody: list[Notice] = []
+    for notice in notices:
+        to, cc, owned = route(catalogue, notice.about, ops)
+        if not to:
+            nobody.append(notice)
+            continue
+        sources, for_ops, items = grouped.setdefault((to, cc), (set(), [False], []))
+        if owned is not None:
+            sources.add(owned)
+        else:
+            for_ops[0] = True
+        items.append(notice)
+    order = {event: index for index, event in enumerate(EVENTS)}
+    made = [
+        Digest(to, cc, _reason(sources, for_ops[0]),
+               tuple(sorted(items, key=lambda n: (order[n.event], KINDS.index(n.about.kind), n.about.title))))
+        for (to, cc), (sources, for_ops, items) in grouped.items()
+    ]
+    return made, nobody
+
+
+# -- recording a run ---------------------------------------------------------------------------------
+
+
+def record(
+    store: Store,
+    catalogue: Catalogue,
+    findings: Findings,
+    config: AlertConfig,
+    now: datetime,
+) -> RecordResult:
+    """Open and resolve episodes, and queue the digests that are due, in one transaction.
+
+    A crash anywhere in here leaves nothing half done: the transitions and the outbox rows that announce
+    them are committed together, so a notice is queued exactly once.
+    """
+    from monitor.alertmail import render_digest
+    from monitor.outbox import enqueue
+
+    result = RecordResult()
+    stamp = iso(now)
+    active = {condition.about.key: condition for condition in findings.conditions}
+    with store.transaction() as conn:
+        in_force = [silence.target for silence in silences(store, now)]
+        open_rows = {
+            (row[1], row[2]): row
+            for row in conn.execute(
+                "SELECT id, kind, subject, opened_at, last_notified_at FROM alert_episodes WHERE resolved_at IS NULL"
+            )
+        }
+        due: list[Notice] = []
+        for key, condition in active.items():
+            row = open_rows.get(key)
+            if row is None:
+                cursor = conn.execute(
+                    "INSERT INTO alert_episodes (kind, subject, opened_at, detail) VALUES (?,?,?,?)",
+                    (*key, stamp, condition.detail),
+                )
+                assert cursor.lastrowid is not None
+                episode_id, opened_at, notified = cursor.lastrowid, stamp, None
+                result.opened += 1
+            else:
+                episode_id, opened_at, notified = row[0], row[3], row[4]
+                conn.execute("UPDATE alert_episodes SET detail = ? WHERE id = ?", (condition.detail, episode_id))
+            if notified is None:
+                event = "opened"
+            elif now - parse_iso(notified) >= config.remind_after - REMIND_SLACK:
+                event = "reminder"
+            else:
+                continue
+            notice = Notice(episode_id, event, condition.about, condition.detail, parse_iso(opened_at))
+            if _silenced(notice.about, in_force):
+                result.silenced += 1
+                continue
+            due.append(notice)
+        for key, row in open_rows.items():
+            if key in active or key in findings.unknown:
+                continue
+            episode_id, kind, subject, opened_at, notified = row
+            conn.execute("UPDATE alert_episodes SET resolved_at = ? WHERE id = ?", (stamp, episode_id))
+            result.resolved += 1
+            if notified is None:
+                continue  # nobody heard of it (silenced or unroutable all along): nothing to take back
+            about = describe(catalogue, kind, subject)
+            detail = findings.resolved_details.get(subject, "")
+            notice = Notice(episode_id, "resolved", about, detail, parse_iso(opened_at))
+            if _silenced(about, in_force):
+                result.silenced += 1
+                continue
+            due.append(notice)
+        made, nobody = digests(catalogue, due, config.ops)
+        result.unroutable = len(nobody)
+        for digest in made:
+            outbox_id = enqueue(conn, render_digest(digest, config, now), config.sender, digest.to, digest.cc, now)
+            result.outbox_ids.append(outbox_id)
+            for notice in digest.notices:
+                _mark(conn, outbox_id, notice, stamp)
+                result.notices += 1
+    return result
+
+
+def _silenced(about: Subject, in_force: list[str]) -> bool:
+    return any(target in about.aliases for target in in_force)
+
+
+def _mark(conn: sqlite3.Connection, outbox_id: int, notice: Notice, stamp: str) -> None:
+    conn.execute(
+        "INSERT INTO alert_notices (outbox_id, episode_id, event) VALUES (?,?,?)", (outbox_id, notice.episode_id, notice.event)
+    )
+    if notice.event == "resolved":
+        conn.execute("UPDATE alert_episodes SET resolved_notified = 1 WHERE id = ?", (notice.episode_id,))
+    else:
+        conn.execute(
+            "UPDATE alert_episodes SET last_notified_at = ?, reminders = reminders + ? WHERE id = ?",
+            (stamp, 1 if notice.event == "reminder" else 0, notice.episode_id),
+        )
+
+
+def open_episodes(store: Store) -> list[dict[str, Any]]:
+    """The open episodes, oldest first (for `monitor alerts status`)."""
+    cursor = store.conn.execute(
+        "SELECT id, kind, subject, opened_at, last_notified_at, reminders, detail FROM alert_episodes "
+        "WHERE resolved_at IS NULL ORDER BY opened_at, id"
+    )
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row)) for row in cursor]

@@ -1,0 +1,262 @@
+"""CLI commands for e-mail alerts: `monitor alerts send|test|status` and `monitor silence add|list|remove`.
+
+Also the step the scheduler runs after each fetch (`alerts_after_fetch`). The clock is read here only.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from email import policy
+from email.utils import make_msgid
+from zoneinfo import ZoneInfo
+
+import click
+
+from monitor.alertmail import render_test
+from monitor.alerts import (
+    AlertConfig,
+    RecordResult,
+    add_silence,
+    find_conditions,
+    open_episodes,
+    record,
+    remove_silence,
+    silences,
+    split_addresses,
+)
+from monitor.assessment import evaluate_all
+from monitor.catalogue import EMAIL, Catalogue, load_catalogue
+from monitor.errors import ConfigError, MonitorError
+from monitor.outbox import DeliveryResult, SmtpConfig, deliver, outbox_rows, smtp_connection
+from monitor.settings import Settings
+from monitor.store import Store
+
+log = logging.getLogger("monitor.alerts")
+
+
+def _settings() -> Settings:
+    settings = click.get_current_context().find_root().obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _now(settings: Settings) -> datetime:
+    return datetime.now(ZoneInfo(settings.timezone))
+
+
+# -- from the settings ------------------------------------------------------------------------------
+
+
+def alert_config(settings: Settings) -> AlertConfig:
+    """Recipients, sender, links and reminder interval; a malformed address is a ConfigError."""
+    ops = split_addresses(settings.alert_to)
+    for address in ops:
+        if not EMAIL.fullmatch(address):
+            raise ConfigError(f"MONITOR_ALERT_TO: {address!r} er ikke en gyldig e-postadresse")
+    sender = settings.smtp_from or (ops[0] if ops else None)
+    if sender is None:
+        raise ConfigError("e-postvarsler trenger en avsender: sett MONITOR_SMTP_FROM (eller MONITOR_ALERT_TO)")
+    if not EMAIL.fullmatch(sender):
+        raise ConfigError(f"MONITOR_SMTP_FROM: {sender!r} er ikke en gyldig e-postadresse")
+    return AlertConfig(ops=ops, sender=sender, base_url=settings.base_url,
+                       remind_after=timedelta(days=settings.alert_remind_days), timezone=ZoneInfo(settings.timezone))
+
+
+def smtp_config(settings: Settings) -> SmtpConfig:
+    """The SMTP server; ConfigError when MONITOR_SMTP_HOST is not set (alerts are off)."""
+    if not settings.smtp_host:
+        raise ConfigError("MONITOR_SMTP_HOST er ikke satt, så e-postvarsler er slått av")
+    return SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_security, settings.smtp_user,
+                      settings.smtp_password, settings.smtp_timeout)
+
+
+@dataclass(frozen=True)
+class AlertRun:
+    recorded: RecordResult
+    delivered: DeliveryResult
+
+
+def run_alerts(settings: Settings, catalogue: Catalogue, store: Store, now: datetime) -> AlertRun:
+    """Evaluate now, record transitions and queue what is due, then send everything pending."""
+    config = alert_config(settings)
+    smtp = smtp_config(settings)
+    zone = ZoneInfo(settings.timezone)
+    evaluations = evaluate_all(catalogue, store, now.astimezone(zone).date(), now, zone)
+    recorded = record(store, catalogue, find_conditions(catalogue, store, evaluations, zone), config, now)
+    delivered = deliver(store, lambda: smtp_connection(smtp), now)
+    return AlertRun(recorded, delivered)
+
+
+def alerts_after_fetch(settings: Settings, catalogue: Catalogue) -> None:
+    """The scheduler's step after each fetch: like `monitor alerts send`, logged; never raises a MonitorError."""
+    if not settings.smtp_host:
+        return
+    try:
+        with Store(settings.db, create=False) as store:
+            outcome = run_alerts(settings, catalogue, store, _now(settings))
+    except (MonitorError, sqlite3.Error) as exc:
+        log.error("varsler: %s", exc)
+        return
+    log.info("varsler: %s", summary(outcome))
+    if outcome.delivered.error:
+        log.error("varsler: %s", outcome.delivered.error)
+
+
+def summary(outcome: AlertRun) -> str:
+    """One line in bokmål."""
+    rec, sent = outcome.recorded, outcome.delivered
+    parts = [
+        f"{rec.opened} nye og {rec.resolved} løste episoder",
+        f"{len(rec.outbox_ids)} e-post(er) lagt i kø med {rec.notices} varsler",
+        f"{sent.sent} sendt",
+        f"{sent.pending} venter",
+    ]
+    if rec.silenced:
+        parts.append(f"{rec.silenced} dempet")
+    if rec.unroutable:
+        parts.append(f"{rec.unroutable} uten mottaker (sett MONITOR_ALERT_TO)")
+    return "; ".join(parts) + "."
+
+
+# -- monitor alerts ------------------------------------------------------------------------------------
+
+
+@click.group()
+def alerts() -> None:
+    """E-postvarsler: send det som er forfalt, send en test, se åpne varsler."""
+
+
+@alerts.command("send")
+def alerts_send() -> None:
+    """Vurder alle indikatorer nå, registrer nye og løste varsler og send e-postene som venter."""
+    settings = _settings()
+    smtp_config(settings), alert_config(settings)  # fail on the settings before touching anything
+    catalogue = load_catalogue(settings.catalogue)
+    with Store(settings.db, create=False) as store:
+        store.require_current_schema()
+        outcome = run_alerts(settings, catalogue, store, _now(settings))
+    click.echo(f"Varsler: {summary(outcome)}")
+    if outcome.delivered.error:
+        click.echo(f"Feil ved sending (prøves igjen neste gang): {outcome.delivered.error}", err=True)
+        click.get_current_context().exit(1)
+
+
+@alerts.command("test")
+def alerts_test() -> None:
+    """Send en test-e-post til MONITOR_ALERT_TO."""
+    settings = _settings()
+    config = alert_config(settings)
+    smtp = smtp_config(settings)
+    if not config.ops:
+        raise ConfigError("MONITOR_ALERT_TO er ikke satt: testvarselet har ingen mottaker")
+    message = render_test(config, config.ops, smtp.server, _now(settings))
+    message["Message-ID"] = make_msgid(idstring="test", domain=config.sender.rpartition("@")[2])
+    with smtp_connection(smtp) as mailer:
+        mailer.send(config.sender, list(config.ops), message.as_bytes(policy=policy.SMTP))
+    click.echo(f"Testvarsel sendt til {', '.join(config.ops)} via {smtp.server}.")
+
+
+@alerts.command("status")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def alerts_status(fmt: str) -> None:
+    """Vis åpne varsler og de siste e-postene i utboksen."""
+    settings = _settings()
+    with Store(settings.db, create=False) as store:
+        store.require_current_schema()
+        episodes = open_episodes(store)
+        rows = outbox_rows(store)
+    if fmt == "json":
+        click.echo(json.dumps({"open": episodes, "outbox": rows}, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Åpne varsler: {len(episodes)}")
+    for episode in episodes:
+        notified = episode["last_notified_at"] or "ikke varslet"
+        click.echo(f"  {episode['kind']:14} {episode['subject']:40} åpnet {episode['opened_at']}  varslet {notified}")
+    click.echo(f"Utboksen (siste {len(rows)}):")
+    for row in rows:
+        state = f"sendt {row['sent_at']}" if row["sent_at"] else f"venter ({row['attempts']} forsøk)"
+        error = f" – {row['last_error']}" if row["last_error"] and not row["sent_at"] else ""
+        click.echo(f"  #{row['id']:<5} {state:32} {row['subject']}{error}")
+
+
+# -- monitor silence -----------------------------------------------------------------------------------
+
+
+def parse_until(text: str, zone: ZoneInfo) -> datetime:
+    """--until: a date (silenced through that whole day, local time) or a local date and time."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text) + timedelta(days=1), time(0), zone)
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r}: skriv ÅÅÅÅ-MM-DD (eller ÅÅÅÅ-MM-DDTHH:MM)", param_hint="--until") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+@click.group()
+def silence() -> None:
+    """Demp varsler for en indikator eller kilde i en periode, med en begrunnelse."""
+
+
+@silence.command("add")
+@click.argument("target", metavar="INDICATOR|SOURCE")
+@click.option("--until", "until_text", required=True, help="Til og med denne datoen (ÅÅÅÅ-MM-DD), lokal tid.")
+@click.option("--reason", required=True, help="Hvorfor varslene dempes.")
+@click.option("--by", "actor", help="Hvem som demper (ellers MONITOR_IMPORT_BY eller brukernavnet).")
+def silence_add(target: str, until_text: str, reason: str, actor: str | None) -> None:
+    """Demp alle varsler om en indikator (id), en kilde (kildeteksten, f.eks. «Asker kommune»), en hentekilde
+    (ssb, fhi, udir) eller en tabell (ssb:12143)."""
+    settings = _settings()
+    zone = ZoneInfo(settings.timezone)
+    until = parse_until(until_text, zone)
+    catalogue = load_catalogue(settings.catalogue)
+    who = actor or settings.import_by or _login_name()
+    with Store(settings.db, create=False) as store:
+        store.require_current_schema()
+        ident = add_silence(store, catalogue, target, until, reason, who, _now(settings))
+    ends = until.astimezone(zone)
+    click.echo(f"Demping {ident}: varsler om {target} sendes ikke før {ends:%Y-%m-%d %H:%M} ({reason}).")
+
+
+@silence.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Ta med utløpte og fjernede dempinger.")
+def silence_list(show_all: bool) -> None:
+    """Vis dempingene som gjelder (med --all: alle)."""
+    settings = _settings()
+    zone = ZoneInfo(settings.timezone)
+    now = _now(settings)
+    with Store(settings.db, create=False) as store:
+        store.require_current_schema()
+        found = silences(store, now, include_ended=show_all)
+    if not found:
+        click.echo("Ingen dempinger." if show_all else "Ingen dempinger gjelder nå.")
+        return
+    for item in found:
+        status = "gjelder" if item.active(now) else ("fjernet" if item.removed_at else "utløpt")
+        click.echo(
+            f"{item.id:>4}  {item.target:40}  til {item.until.astimezone(zone):%Y-%m-%d %H:%M}  {status:8}  "
+            f"{item.created_by or '–'}: {item.reason}"
+        )
+
+
+@silence.command("remove")
+@click.argument("silence_id", metavar="ID", type=int)
+def silence_remove(silence_id: int) -> None:
+    """Avslutt en demping nå."""
+    settings = _settings()
+    with Store(settings.db, create=False) as store:
+        store.require_current_schema()
+        removed = remove_silence(store, silence_id, _now(settings))
+    click.echo(f"Demping {removed.id} ({removed.target}) er fjernet; varslene gjelder igjen.")
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "ukjent"

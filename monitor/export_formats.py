@@ -1,0 +1,134 @@
+"""Writers for the årsrapport tables: HTML for Word/Framsikt, CSV for Norwegian Excel, XLSX with real numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from html import escape
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from monitor.catalogue import Indicator
+from monitor.exports import FOOTNOTES, AreaTable, ExportMeta
+
+BOM = "\ufeff"
+
+
+def to_html(tables: list[AreaTable], meta: ExportMeta, title: str) -> str:
+    """Accessible table markup that pastes cleanly into Word or Framsikt."""
+    parts = [
+        "<!doctype html>", '<html lang="nb">', "<head>", '<meta charset="utf-8">', f"<title>{escape(title)}</title>",
+        "<style>table{border-collapse:collapse;margin-bottom:1.5em}th,td{border:1px solid #999;padding:2px 6px;"
+        "text-align:left}td.num{text-align:right}tr.delmal th{font-weight:bold;background:#eee}</style>",
+        "</head>", "<body>", "<main>", f"<h1>{escape(title)}</h1>",
+    ]
+    for table in tables:
+        width = len(table.years) + 1
+        parts.append("<table>")
+        parts.append(f"<caption>{escape(table.title)}</caption>")
+        parts.append("<thead>")
+        parts.append(f'<tr><th scope="colgroup" colspan="{width}">{escape(table.hovedmal)}</th></tr>')
+        years = "".join(f'<th scope="col">{year}</th>' for year in table.years)
+        parts.append(f'<tr><th scope="col">Indikator</th>{years}</tr>')
+        parts.append("</thead>")
+        parts.append("<tbody>")
+        for row in table.rows:
+            if row.kind == "delmal":
+                parts.append(f'<tr class="delmal"><th scope="rowgroup" colspan="{width}"><b>{escape(row.label)}</b></th></tr>')
+            elif row.kind == "placeholder":
+                parts.append(f'<tr class="placeholder"><td colspan="{width}">{escape(row.label)}</td></tr>')
+            else:
+                cells = "".join(f'<td class="num">{escape(cell.printed)}</td>' for cell in row.cells)
+                parts.append(f'<tr><th scope="row">{escape(row.label)}</th>{cells}</tr>')
+        parts.append("</tbody>")
+        parts.append("</table>")
+    parts.append(f"<p>Data per {escape(meta.data_per)}. Kilder: {escape('; '.join(meta.sources))}.</p>")
+    parts.extend(f"<p>{escape(note)}</p>" for note in meta.footnotes)
+    parts.extend(["</main>", "</body>", "</html>"])
+    return "\n".join(parts) + "\n"
+
+
+def table_rows(table: AreaTable) -> list[list[str]]:
+    """A table as printed rows of text: title, hovedmål, header, then delmål, indicator and placeholder rows."""
+    rows = [[table.title], [table.hovedmal], ["Indikator", *[str(year) for year in table.years]]]
+    for row in table.rows:
+        rows.append([row.label, *[cell.printed for cell in row.cells]] if row.kind == "indicator" else [row.label])
+    return rows
+
+
+def to_csv(tables: list[AreaTable], meta: ExportMeta) -> bytes:
+    """UTF-8 with a BOM and semicolons, so Norwegian Excel opens it as it is."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    for table in tables:
+        writer.writerows(table_rows(table))
+        writer.writerow([])
+    writer.writerow([f"Data per {meta.data_per}"])
+    writer.writerow(["Kilder: " + "; ".join(meta.sources)])
+    for note in meta.footnotes:
+        writer.writerow([note])
+    return (BOM + buffer.getvalue()).encode("utf-8")
+
+
+def number_format(indicator: Indicator) -> str:
+    """An Excel number format showing the value as printed: '#,##0.0" %"', '#,##0" kr/m²"'."""
+    pattern = "#,##0" + ("." + "0" * indicator.decimals if indicator.decimals else "")
+    return f'{pattern}" {indicator.symbol}"' if indicator.symbol else pattern
+
+
+def sheet_name(area: str, taken: set[str]) -> str:
+    """Excel's rules: at most 31 characters, none of []:*?/\\, unique."""
+    base = re.sub(r"[\[\]:*?/\\]", "", area)[:31].rstrip()
+    name, number = base, 2
+    while name in taken:
+        suffix = f" ({number})"
+        name, number = base[: 31 - len(suffix)] + suffix, number + 1
+    taken.add(name)
+    return name
+
+
+def to_xlsx(tables: list[AreaTable], meta: ExportMeta) -> bytes:
+    """One sheet per satsingsområde: real numbers with number formats, bold delmål, frozen header."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    taken: set[str] = set()
+    bold = Font(bold=True)
+    for table in tables:
+        sheet = workbook.create_sheet(sheet_name(table.area, taken))
+        sheet.append([table.title])
+        sheet["A1"].font = Font(bold=True, size=13)
+        sheet.append([table.hovedmal])
+        sheet.append(["Indikator", *table.years])
+        for cell in sheet[3]:
+            cell.font = bold
+        sheet.freeze_panes = "B4"
+        for row in table.rows:
+            if row.kind != "indicator":
+                sheet.append([row.label])
+                sheet.cell(sheet.max_row, 1).font = bold if row.kind == "delmal" else Font(italic=True)
+                continue
+            assert row.indicator is not None
+            sheet.append([row.label, *[cell.value if cell.value is not None else cell.printed for cell in row.cells]])
+            for offset, cell in enumerate(row.cells, start=2):
+                target = sheet.cell(sheet.max_row, offset)
+                if isinstance(target.value, (int, float)):
+                    target.number_format = number_format(row.indicator)
+                    if cell.marks:  # a number stays a number; its footnote goes in a comment
+                        target.comment = Comment(" ".join(FOOTNOTES[mark] for mark in cell.marks), "monitor")
+                target.alignment = Alignment(horizontal="right")
+            sheet.cell(sheet.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.append([])
+        sheet.append([f"Data per {meta.data_per}"])
+        sheet.append(["Kilder: " + "; ".join(meta.sources)])
+        for note in meta.footnotes:
+            sheet.append([note])
+        sheet.column_dimensions["A"].width = 80
+        for index in range(2, len(table.years) + 2):
+            sheet.column_dimensions[get_column_letter(index)].width = 14
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,241 @@
+"""The KOSTRA tables in the handlingsprogram's layout, as of any date, and their HTML, CSV and XLSX forms.
+
+One table per tjenesteområde: the header (Asker the year before, Asker, the peers and the groups in the table's
+year), the category rows, the key-figure rows with each cell as the handlingsprogram prints it ("173 362",
+"86,7 %", "5,8"), and the footnotes printed under the table, followed by the marks this export adds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from html import escape
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from monitor.baseline import BASELINE_VINTAGE
+from monitor.export_formats import BOM, sheet_name
+from monitor.exports import REVISED_MARK, SUPPRESSED_MARK, as_of_vintages
+from monitor.kostra import KostraCatalogue, Row
+from monitor.model import Vintage
+from monitor.numbers import format_value
+
+NOMINAL_MARK = "³"
+MARKS = {
+    REVISED_MARK: "Revidert etter at Handlingsprogram 2024–2027 ble vedtatt.",
+    SUPPRESSED_MARK: "Skjermet av kilden (vises ikke av personvernhensyn).",
+    NOMINAL_MARK: "SSBs tall, ikke inflasjonsjustert eller justert for utgiftsbehov slik de trykte tallene er.",
+}
+TITLE_PREFIX = "KOSTRA-tall"
+
+
+@dataclass(frozen=True)
+class KostraCell:
+    """One region-year of one row: the printed text, the number behind it (for XLSX) and the export's marks."""
+
+    text: str
+    value: float | None = None
+    marks: tuple[str, ...] = ()
+
+    @property
+    def printed(self) -> str:
+        """The text with its marks."""
+        return self.text + "".join(self.marks)
+
+
+@dataclass(frozen=True)
+class KostraLine:
+    """A category row (label only) or a key-figure row (label, row, cells)."""
+
+    kind: str  # category | row
+    label: str
+    row: Row | None = None
+    cells: tuple[KostraCell, ...] = ()
+
+
+@dataclass
+class KostraTable:
+    """One tjenesteområde's table."""
+
+    area: str
+    headings: list[str]
+    lines: list[KostraLine] = field(default_factory=list)
+    footnotes: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        """The caption: "KOSTRA-tall – Oppvekst"."""
+        return f"{TITLE_PREFIX} – {self.area}"
+
+
+def series_ids(kostra: KostraCatalogue) -> list[str]:
+    """Every store indicator_id the KOSTRA tables read: the printed series and the nominal twins."""
+    ids: list[str] = []
+    for row in kostra.rows:
+        ids.append(row.series_id)
+        if row.fetched_series_id != row.series_id:
+            ids.append(row.fetched_series_id)
+    return ids
+
+
+def default_year(kostra: KostraCatalogue, vintages: list[Vintage], as_of: datetime | None = None) -> int:
+    """The newest year with any KOSTRA figure for Asker (the first column's region) known at `as_of`."""
+    home = kostra.region(kostra.columns[0].region).store_code
+    years = [int(v.period[-4:]) for v in as_of_vintages(vintages, as_of) if v.region == home]
+    return max(years, default=kostra.layout_year)
+
+
+def build_kostra_tables(
+    kostra: KostraCatalogue, vintages: list[Vintage], year: int, as_of: datetime | None = None
+) -> list[KostraTable]:
+    """The six tables for `year`, from the vintages known at `as_of` (all when None)."""
+    known: dict[tuple[str, str, str], list[Vintage]] = {}
+    for vintage in as_of_vintages(vintages, as_of):
+        known.setdefault((vintage.indicator_id, vintage.region, vintage.period), []).append(vintage)
+    columns = [(kostra.region(column.region).store_code, str(year + column.offset)) for column in kostra.columns]
+    tables: list[KostraTable] = []
+    for area in kostra.areas:
+        table = KostraTable(area.name, [column.heading(year) for column in kostra.columns])
+        category = None
+        for row in area.rows:
+            if row.category is not category:
+                table.lines.append(KostraLine("category", row.category.label))
+                category = row.category
+            cells = tuple(_cell(row, known, region, period) for region, period in columns)
+            table.lines.append(KostraLine("row", row.name, row, cells))
+        used = {mark for line in table.lines for cell in line.cells for mark in cell.marks}
+        table.footnotes = list(area.footnotes) + [f"{mark} {text}" for mark, text in MARKS.items() if mark in used]
+        tables.append(table)
+    return tables
+
+
+def _cell(row: Row, known: dict[tuple[str, str, str], list[Vintage]], region: str, period: str) -> KostraCell:
+    """The newest value known for the printed series; else SSB's nominal figure of an adjusted row, marked."""
+    candidates = sorted(known.get((row.series_id, region, period), []), key=lambda v: (v.retrieved_at, v.id))
+    marks: list[str] = []
+    if not candidates and row.fetched_series_id != row.series_id:
+        candidates = sorted(known.get((row.fetched_series_id, region, period), []), key=lambda v: (v.retrieved_at, v.id))
+        if candidates:
+            marks.append(NOMINAL_MARK)
+    if not candidates:
+        return KostraCell("")
+    latest = candidates[-1]
+    printed = [v for v in candidates if v.vintage == BASELINE_VINTAGE]
+    if printed and latest.vintage != BASELINE_VINTAGE and not _same(row, printed[-1], latest):
+        marks.append(REVISED_MARK)
+    if latest.value is not None:
+        return KostraCell(format_value(latest.value, row.decimals, row.symbol), latest.value, tuple(marks))
+    if latest.status == ":":
+        marks.append(SUPPRESSED_MARK)
+    return KostraCell(latest.status or "", None, tuple(marks))
+
+
+def _same(row: Row, a: Vintage, b: Vintage) -> bool:
+    if a.value is None or b.value is None:
+        return a.value is None and b.value is None and a.status == b.status
+    return round(a.value, row.decimals) == round(b.value, row.decimals)
+
+
+def to_html(tables: list[KostraTable], title: str, data_per: str) -> str:
+    """Accessible tables that paste into Word or Framsikt; each followed by its footnotes."""
+    parts = [
+        "<!doctype html>", '<html lang="nb">', "<head>", '<meta charset="utf-8">', f"<title>{escape(title)}</title>",
+        "<style>table{border-collapse:collapse;margin-bottom:0.5em}th,td{border:1px solid #999;padding:2px 6px;"
+        "text-align:left}td.num{text-align:right}tr.category th{font-weight:bold;background:#eee}"
+        "p.footnote{margin:0 0 0.2em 0;font-size:90%}section{margin-bottom:1.5em}</style>",
+        "</head>", "<body>", "<main>", f"<h1>{escape(title)}</h1>",
+    ]
+    for table in tables:
+        width = len(table.headings) + 1
+        parts.append("<section>")
+        parts.append("<table>")
+        parts.append(f"<caption>{escape(table.title)}</caption>")
+        headings = "".join(f'<th scope="col">{escape(heading)}</th>' for heading in table.headings)
+        parts.append(f'<thead><tr><th scope="col">Nøkkeltall</th>{headings}</tr></thead>')
+        parts.append("<tbody>")
+        for line in table.lines:
+            if line.kind == "category":
+                parts.append(f'<tr class="category"><th scope="rowgroup" colspan="{width}"><b>{escape(line.label)}</b></th></tr>')
+            else:
+                cells = "".join(f'<td class="num">{escape(cell.printed)}</td>' for cell in line.cells)
+                parts.append(f'<tr><th scope="row">{escape(line.label)}</th>{cells}</tr>')
+        parts.append("</tbody>")
+        parts.append("</table>")
+        parts.extend(f'<p class="footnote">{escape(note)}</p>' for note in table.footnotes)
+        parts.append("</section>")
+    parts.append(f"<p>Data per {escape(data_per)}. Kilder: SSB (KOSTRA); KS (ASSS-snittet, bare de trykte tallene).</p>")
+    parts.extend(["</main>", "</body>", "</html>"])
+    return "\n".join(parts) + "\n"
+
+
+def table_rows(table: KostraTable) -> list[list[str]]:
+    """A table as rows of text: title, header, category and key-figure rows, then the footnotes."""
+    rows = [[table.title], ["", *table.headings]]
+    for line in table.lines:
+        rows.append([line.label, *[cell.printed for cell in line.cells]] if line.kind == "row" else [line.label])
+    rows.extend([note] for note in table.footnotes)
+    return rows
+
+
+def to_csv(tables: list[KostraTable], data_per: str) -> bytes:
+    """UTF-8 with a BOM and semicolons, so Norwegian Excel opens it as it is."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    for table in tables:
+        writer.writerows(table_rows(table))
+        writer.writerow([])
+    writer.writerow([f"Data per {data_per}"])
+    writer.writerow(["Kilder: SSB (KOSTRA); KS (ASSS-snittet, bare de trykte tallene)"])
+    return (BOM + buffer.getvalue()).encode("utf-8")
+
+
+def number_format(row: Row) -> str:
+    """An Excel number format showing the value as printed: '#,##0.0" %"', '#,##0'."""
+    pattern = "#,##0" + ("." + "0" * row.decimals if row.decimals else "")
+    return f'{pattern}" {row.symbol}"' if row.symbol else pattern
+
+
+def to_xlsx(tables: list[KostraTable], data_per: str) -> bytes:
+    """One sheet per tjenesteområde: real numbers with number formats, bold categories, frozen header, footnotes."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    taken: set[str] = set()
+    bold = Font(bold=True)
+    for table in tables:
+        sheet = workbook.create_sheet(sheet_name(table.area, taken))
+        sheet.append([table.title])
+        sheet["A1"].font = Font(bold=True, size=13)
+        sheet.append(["Nøkkeltall", *table.headings])
+        for cell in sheet[2]:
+            cell.font = bold
+        sheet.freeze_panes = "B3"
+        for line in table.lines:
+            if line.kind == "category":
+                sheet.append([line.label])
+                sheet.cell(sheet.max_row, 1).font = bold
+                continue
+            assert line.row is not None
+            sheet.append([line.label, *[cell.value if cell.value is not None else cell.printed for cell in line.cells]])
+            for offset, cell in enumerate(line.cells, start=2):
+                target = sheet.cell(sheet.max_row, offset)
+                if isinstance(target.value, (int, float)):
+                    target.number_format = number_format(line.row)
+                    if cell.marks:  # a number stays a number; its marks go in a comment
+                        target.comment = Comment(" ".join(MARKS[mark] for mark in cell.marks), "monitor")
+                target.alignment = Alignment(horizontal="right")
+            sheet.cell(sheet.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.append([])
+        for note in table.footnotes:
+            sheet.append([note])
+        sheet.append([f"Data per {data_per}"])
+        sheet.column_dimensions["A"].width = 80
+        for index in range(2, len(table.headings) + 2):
+            sheet.column_dimensions[get_column_letter(index)].width = 14
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

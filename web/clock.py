@@ -1,0 +1,84 @@
+"""The web's clock and catalogue: what every page and API answer reads besides the store.
+
+The clock is the real one in the configured time zone, unless the app config fixes it for tests:
+`app.config["MONITOR_TODAY"]` (a `date` or "YYYY-MM-DD": noon that day, local time) or
+`app.config["MONITOR_NOW"]` (an aware `datetime`). The catalogue is parsed once per app and parsed
+again only when the file changes (its path, mtime, size or inode).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from monitor.catalogue import Catalogue, load_catalogue
+from monitor.readcache import KommuneReads, kommune_reads
+from monitor.settings import Settings
+from monitor.store import Store
+
+_LOCK = threading.Lock()
+_CATALOGUE_KEY = "monitor_catalogue"
+
+
+def settings() -> Settings:
+    """The app's settings."""
+    value = current_app.config["MONITOR_SETTINGS"]
+    assert isinstance(value, Settings)
+    return value
+
+
+def zone() -> ZoneInfo:
+    """The configured time zone (MONITOR_TIMEZONE)."""
+    return ZoneInfo(settings().timezone)
+
+
+def now() -> datetime:
+    """The current moment, local time; fixed by MONITOR_NOW or MONITOR_TODAY in the app config."""
+    fixed = current_app.config.get("MONITOR_NOW")
+    if isinstance(fixed, datetime):
+        return fixed.astimezone(zone())
+    day = current_app.config.get("MONITOR_TODAY")
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    if isinstance(day, date):
+        return datetime.combine(day, time(12, 0), tzinfo=zone())
+    return datetime.now(zone())
+
+
+def today() -> date:
+    """Today's date, local time (see `now`)."""
+    return now().date()
+
+
+def catalogue() -> Catalogue:
+    """The catalogue, parsed once and again only when the file changes."""
+    path = settings().catalogue
+    try:
+        stat = path.stat()
+        key: tuple[object, ...] = (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    except OSError:
+        return load_catalogue(path)  # raises a CatalogueError naming the file
+    cached = current_app.extensions.get(_CATALOGUE_KEY)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    with _LOCK:
+        cached = current_app.extensions.get(_CATALOGUE_KEY)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        parsed = load_catalogue(path)
+        current_app.extensions[_CATALOGUE_KEY] = (key, parsed)
+        return parsed
+
+
+def kommune(store: Store, catalogue_now: tuple[Catalogue, datetime] | None = None) -> KommuneReads:
+    """Every vintage for the kommune and every indicator's evaluation now (`monitor.readcache`).
+
+    Reused while the stored data, the catalogue, the date and the next scheduled checks stay the same;
+    the first request after any write reads and evaluates afresh. Pass the request's (catalogue, now)
+    when the caller uses them too, so both see the same.
+    """
+    parsed, moment = catalogue_now or (catalogue(), now())
+    return kommune_reads(parsed, store, moment, zone())
