@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,10 +12,8 @@ import click
 
 from monitor.assessment import evaluate_all
 from monitor.catalogue import load_catalogue
-from monitor.errors import MonitorError
 from monitor.evaluate import STATE_WORDS, TARGET_WORDS
-from monitor.export_formats import BOM, to_csv, to_html, to_xlsx
-from monitor.exports import build_tables, export_meta
+from monitor.export_formats import BOM, render_arsrapport
 from monitor.numbers import format_value
 from monitor.settings import Settings
 from monitor.store import Store
@@ -42,23 +40,16 @@ def export() -> None:
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Slik dataene sto denne dagen.")
 def arsrapport(first: int, last: int, fmt: str, out: Path, as_of: datetime | None) -> None:
     """Satsingsområdenes indikatortabeller i handlingsprogrammets oppsett."""
-    if not 1990 <= first <= last <= 2100 or last - first > 20:
-        raise MonitorError(f"årene {first}–{last} er ikke et gyldig spenn (høyst 21 år, fra 1990)")
     settings = _settings()
     zone = ZoneInfo(settings.timezone)
-    cutoff = datetime.combine(as_of.date(), time.max, zone) if as_of else None
-    day = as_of.date() if as_of else datetime.now(zone).date()
     catalogue = load_catalogue(settings.catalogue)
     with Store(settings.db, create=False) as store:
         store.require_current_schema()
-        vintages = store.all_vintages(catalogue.municipality.current_code)
-    tables = build_tables(catalogue, vintages, list(range(first, last + 1)), cutoff)
-    meta = export_meta(catalogue, tables, day.strftime("%d.%m.%Y"))
-    title = f"Indikatorer {first}–{last} – data per {meta.data_per}"
-    content = {"html": lambda: to_html(tables, meta, title).encode("utf-8"),
-               "csv": lambda: to_csv(tables, meta), "xlsx": lambda: to_xlsx(tables, meta)}[fmt]()
+        content, data_per = render_arsrapport(
+            catalogue, store, first, last, fmt, as_of.date() if as_of else None, datetime.now(zone).date(), zone
+        )
     _write(out, content)
-    click.echo(f"{out}: {len(tables)} tabeller, data per {meta.data_per}.")
+    click.echo(f"{out}: data per {data_per}.")
 
 
 @export.command("evaluering")

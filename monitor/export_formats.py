@@ -12,8 +12,13 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from monitor.catalogue import Indicator
-from monitor.exports import FOOTNOTES, AreaTable, ExportMeta
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from monitor.catalogue import Catalogue, Indicator
+from monitor.errors import MonitorError
+from monitor.exports import FOOTNOTES, AreaTable, ExportMeta, build_tables, export_meta
+from monitor.store import Store
 
 BOM = "\ufeff"
 
@@ -132,3 +137,20 @@ def to_xlsx(tables: list[AreaTable], meta: ExportMeta) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def render_arsrapport(
+    catalogue: Catalogue, store: Store, first: int, last: int, fmt: str, as_of: date | None, today: date,
+    zone: ZoneInfo,
+) -> tuple[bytes, str]:
+    """The årsrapport export as bytes in the given format, and its "data per" date (CLI and web alike)."""
+    if not 1990 <= first <= last <= 2100 or last - first > 20:
+        raise MonitorError(f"årene {first}–{last} er ikke et gyldig spenn (høyst 21 år, fra 1990)")
+    cutoff = datetime.combine(as_of, time.max, zone) if as_of else None
+    vintages = store.all_vintages(catalogue.municipality.current_code)
+    tables = build_tables(catalogue, vintages, list(range(first, last + 1)), cutoff)
+    meta = export_meta(catalogue, tables, (as_of or today).strftime("%d.%m.%Y"))
+    title = f"Indikatorer {first}–{last} – data per {meta.data_per}"
+    renderers = {"html": lambda: to_html(tables, meta, title).encode("utf-8"),
+                 "csv": lambda: to_csv(tables, meta), "xlsx": lambda: to_xlsx(tables, meta)}
+    return renderers[fmt](), meta.data_per

@@ -23,7 +23,7 @@ bp = Blueprint("views", __name__)
 formatting.register(bp)
 
 # Links in the header (path, text, role needed to see it), shown when the app has a GET route at that path.
-NAV = (("/", "Oversikt", None), ("/kilder", "Kilder", None), ("/import", "Import", "editor"))
+NAV = (("/", "Oversikt", None), ("/kilder", "Kilder", None), ("/eksport", "Eksport", None), ("/import", "Import", "editor"))
 
 
 def open_store() -> Store:
