@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from fetchers.fhi_query import geo_code, period_end, period_of
 from fetchers.jsonstat import Dataset
+from fetchers.structure import require_codes
 from monitor.catalogue import FhiSeries, Municipality
-from monitor.errors import FetchError
 from monitor.model import Point, Series
 
 MISSING = ".."  # a null value without a symbol: SSB's and KHS's "tallgrunnlag mangler"
@@ -21,22 +21,9 @@ MISSING = ".."  # a null value without a symbol: SSB's and KHS's "tallgrunnlag m
 
 def check_structure(dataset: Dataset, table: str, series: FhiSeries, municipality: Municipality) -> None:
     """Fail clearly when the response lacks a dimension or category code the series needs."""
-    present = dict(zip(dataset.ids, dataset.codes))
     wanted = {dimension: series.codes(dimension) for dimension in series.select}
     wanted |= {series.geo_dimension: [geo_code(series, municipality)], series.time_dimension: []}
-    for dimension, codes in wanted.items():
-        if dimension not in present:
-            raise FetchError(
-                f"tabell {table}: svaret mangler dimensjonen {dimension!r} (har {', '.join(dataset.ids)}); "
-                "tabellen kan ha endret seg"
-            )
-        for code in codes:
-            if code not in present[dimension]:
-                raise FetchError(
-                    f"tabell {table}: dimensjonen {dimension!r} mangler kategorikoden {code!r}; tabellen kan ha endret seg"
-                )
-    if not present[series.time_dimension]:
-        raise FetchError(f"tabell {table}: svaret har ingen perioder (tomt datasett)")
+    require_codes(dataset, table, wanted, series.time_dimension, "kategorikoden")
 
 
 def extract(dataset: Dataset, table: str, series: FhiSeries, municipality: Municipality) -> Series:

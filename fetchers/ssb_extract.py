@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 from fetchers.jsonstat import Dataset
+from fetchers.structure import require_codes
 from fetchers.ssb_query import period_of
 from monitor.catalogue import Municipality, SsbSeries
 from monitor.model import Point, Series
-from monitor.errors import FetchError
 
 
 def check_structure(dataset: Dataset, table: str, series: SsbSeries) -> None:
     """Fail clearly when the response lacks a dimension or value code the series needs."""
-    present = dict(zip(dataset.ids, dataset.codes))
     wanted = {dimension: series.codes(dimension) for dimension in series.select}
     wanted |= {series.region.dimension: [], series.time_dimension: []}
-    for dimension, codes in wanted.items():
-        if dimension not in present:
-            raise FetchError(
-                f"tabell {table}: svaret mangler dimensjonen {dimension!r} (har {', '.join(dataset.ids)}); "
-                "tabellen kan ha endret seg"
-            )
-        for code in codes:
-            if code not in present[dimension]:
-                raise FetchError(
-                    f"tabell {table}: dimensjonen {dimension!r} mangler verdikoden {code!r}; tabellen kan ha endret seg"
-                )
-    if not present[series.time_dimension]:
-        raise FetchError(f"tabell {table}: svaret har ingen perioder (tomt datasett)")
+    require_codes(dataset, table, wanted, series.time_dimension, "verdikoden")
 
 
 def extract(dataset: Dataset, table: str, series: SsbSeries, municipality: Municipality) -> Series:
