@@ -11,8 +11,11 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from monitor.catalogue import Catalogue, Indicator
@@ -96,6 +99,34 @@ def sheet_name(area: str, taken: set[str]) -> str:
     return name
 
 
+class PrintedCell(Protocol):
+    """What a table cell offers a writer: the number behind it, its printed text and its footnote marks."""
+
+    @property
+    def value(self) -> float | None: ...
+
+    @property
+    def printed(self) -> str: ...
+
+    @property
+    def marks(self) -> tuple[str, ...]: ...
+
+
+def append_value_row(
+    sheet: Worksheet, label: str, cells: Sequence[PrintedCell], excel_format: str, notes: Mapping[str, str]
+) -> None:
+    """A row of a label and cells: numbers stay numbers with a number format; footnotes go in comments."""
+    sheet.append([label, *[cell.value if cell.value is not None else cell.printed for cell in cells]])
+    for offset, cell in enumerate(cells, start=2):
+        target = sheet.cell(sheet.max_row, offset)
+        if isinstance(target.value, (int, float)):
+            target.number_format = excel_format
+            if cell.marks:
+                target.comment = Comment(" ".join(notes[mark] for mark in cell.marks), "monitor")
+        target.alignment = Alignment(horizontal="right")
+    sheet.cell(sheet.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+
+
 def to_xlsx(tables: list[AreaTable], meta: ExportMeta) -> bytes:
     """One sheet per satsingsområde: real numbers with number formats, bold delmål, frozen header."""
     workbook = Workbook()
@@ -117,15 +148,7 @@ def to_xlsx(tables: list[AreaTable], meta: ExportMeta) -> bytes:
                 sheet.cell(sheet.max_row, 1).font = bold if row.kind == "delmal" else Font(italic=True)
                 continue
             assert row.indicator is not None
-            sheet.append([row.label, *[cell.value if cell.value is not None else cell.printed for cell in row.cells]])
-            for offset, cell in enumerate(row.cells, start=2):
-                target = sheet.cell(sheet.max_row, offset)
-                if isinstance(target.value, (int, float)):
-                    target.number_format = number_format(row.indicator)
-                    if cell.marks:  # a number stays a number; its footnote goes in a comment
-                        target.comment = Comment(" ".join(FOOTNOTES[mark] for mark in cell.marks), "monitor")
-                target.alignment = Alignment(horizontal="right")
-            sheet.cell(sheet.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+            append_value_row(sheet, row.label, row.cells, number_format(row.indicator), FOOTNOTES)
         sheet.append([])
         sheet.append([f"Data per {meta.data_per}"])
         sheet.append(["Kilder: " + "; ".join(meta.sources)])

@@ -14,12 +14,11 @@ from datetime import datetime
 from html import escape
 
 from openpyxl import Workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from monitor.baseline import BASELINE_VINTAGE
-from monitor.export_formats import BOM, sheet_name
+from monitor.export_formats import BOM, append_value_row, sheet_name
 from monitor.exports import REVISED_MARK, SUPPRESSED_MARK, as_of_vintages
 from monitor.kostra import KostraCatalogue, Row
 from monitor.model import Vintage
@@ -220,15 +219,7 @@ def to_xlsx(tables: list[KostraTable], data_per: str) -> bytes:
                 sheet.cell(sheet.max_row, 1).font = bold
                 continue
             assert line.row is not None
-            sheet.append([line.label, *[cell.value if cell.value is not None else cell.printed for cell in line.cells]])
-            for offset, cell in enumerate(line.cells, start=2):
-                target = sheet.cell(sheet.max_row, offset)
-                if isinstance(target.value, (int, float)):
-                    target.number_format = number_format(line.row)
-                    if cell.marks:  # a number stays a number; its marks go in a comment
-                        target.comment = Comment(" ".join(MARKS[mark] for mark in cell.marks), "monitor")
-                target.alignment = Alignment(horizontal="right")
-            sheet.cell(sheet.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+            append_value_row(sheet, line.label, line.cells, number_format(line.row), MARKS)
         sheet.append([])
         for note in table.footnotes:
             sheet.append([note])
