@@ -130,13 +130,15 @@ def free_port() -> int:
 def wait_ready(port: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
                 return
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.05)
+        finally:
+            conn.close()
     raise RuntimeError("monitor serve did not answer /healthz")
 
 

@@ -51,12 +51,14 @@ class SsbSource:
         """The table's data, in one POST or, if SSB finds it too large, in parts split by time."""
         return self._fetch(self.selections[table])
 
-    def _fetch(self, selection: Selection) -> list[bytes]:
+    def _fetch(self, selection: Selection, *, split: bool = False) -> list[bytes]:
+        """`split`: the selection already names its time codes (a half of an earlier split), so a part
+        SSB still refuses when it holds a single period fails instead of starting over from the metadata."""
         try:
             return [self.client.data(selection.table, selection_body(selection))]
         except TooManyCells:
             halves = split_selection(selection)
-            if halves is None:
+            if halves is None and not split:
                 # The first query names time by an expression such as from(2019); the metadata has the codes.
                 try:
                     metadata = json.loads(self.client.metadata(selection.table))
@@ -66,7 +68,7 @@ class SsbSource:
                 halves = split_selection(explicit)
             if halves is None:
                 raise
-            return [body for half in halves for body in self._fetch(half)]
+            return [body for half in halves for body in self._fetch(half, split=True)]
 
     def parse(self, body: bytes) -> Dataset:
         """JSON-stat2 to a dataset."""

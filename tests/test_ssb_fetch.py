@@ -264,3 +264,16 @@ def test_throttle_follows_a_tight_server_limit_without_a_single_429(
         assert report.failed == []
         assert tight.total_requests == TABLES + 1
         assert tight.count_429 == 0
+
+
+def test_a_table_ssb_keeps_refusing_as_too_large_fails_after_splitting_down_to_single_periods(
+    real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path
+) -> None:
+    # Issue 9: a lasting 403 "too many cells" used to recurse without end (metadata, split, metadata, …).
+    run(real_catalogue, db, server, tmp_path)
+    before = checksum(db)
+    server.inject("/tables/04861/data", "http403_cells", times=None)
+    report = run(real_catalogue, db, server, tmp_path, force=True)
+    assert [t.table for t in report.failed] == ["04861"]
+    assert server.path_counts["/tables/04861/metadata"] <= 1
+    assert checksum(db) == before
