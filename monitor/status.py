@@ -43,9 +43,8 @@ def status_rows(catalogue: Catalogue, store: Store) -> list[StatusRow]:
     """One row per active indicator, in catalogue order, for the kommune's current code."""
     region = catalogue.municipality.current_code
     by_indicator: dict[str, list[Vintage]] = {}
-    for vintage in store.latest():
-        if vintage.region == region:
-            by_indicator.setdefault(vintage.indicator_id, []).append(vintage)
+    for vintage in store.latest(region=region):
+        by_indicator.setdefault(vintage.indicator_id, []).append(vintage)
     rows: list[StatusRow] = []
     for indicator in catalogue.indicators:
         held = sorted(by_indicator.get(indicator.id, []), key=lambda v: v.period)

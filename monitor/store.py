@@ -255,10 +255,17 @@ class Store:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def latest(self, indicator_id: str | None = None) -> list[Vintage]:
-        """The latest vintage of every key (optionally of one indicator), ordered by indicator, region, period."""
-        where, params = ("WHERE indicator_id = ?", [indicator_id]) if indicator_id else ("", [])
-        return self._vintages(f"SELECT * FROM latest_observations {where} ORDER BY indicator_id, region, period", params)
+    def latest(self, indicator_id: str | None = None, region: str | None = None) -> list[Vintage]:
+        """The latest vintage of every key (optionally of one indicator or one region), by indicator, region, period.
+
+        A region filter is on a PARTITION BY column of the view, so SQLite applies it before the window.
+        """
+        clauses = [(column, value) for column, value in (("indicator_id", indicator_id), ("region", region)) if value]
+        where = ("WHERE " + " AND ".join(f"{column} = ?" for column, _ in clauses)) if clauses else ""
+        return self._vintages(
+            f"SELECT * FROM latest_observations {where} ORDER BY indicator_id, region, period",
+            [value for _, value in clauses],
+        )
 
     def vintages(self, indicator_id: str, region: str | None = None) -> list[Vintage]:
         """Every vintage of one indicator (optionally in one region only), oldest first within each key."""

@@ -96,9 +96,8 @@ def held_values(store: Store, catalogue: Catalogue) -> dict[str, dict[str, Vinta
     """indicator id → period → the latest vintage, for the kommune's current code."""
     region = catalogue.municipality.current_code
     held: dict[str, dict[str, Vintage]] = {}
-    for vintage in store.latest():
-        if vintage.region == region:
-            held.setdefault(vintage.indicator_id, {})[vintage.period] = vintage
+    for vintage in store.latest(region=region):
+        held.setdefault(vintage.indicator_id, {})[vintage.period] = vintage
     return held
 
 

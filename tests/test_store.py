@@ -112,3 +112,11 @@ def test_latest_follows_when_a_vintage_became_known(store: Store, now: datetime)
 def test_naive_timestamps_are_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         store.write_run(run_at(datetime(2026, 1, 1)), [obs(1.0)])
+
+
+def test_latest_can_be_limited_to_one_region(store: Store, now: datetime) -> None:
+    other = Observation("sykefravaer", "0301", "2022", 7.0, None, "import")
+    store.write_run(run_at(now), [obs(9.3), other])
+    assert [(v.region, v.value) for v in store.latest(region="3203")] == [("3203", 9.3)]
+    assert [(v.region, v.value) for v in store.latest("sykefravaer", region="0301")] == [("0301", 7.0)]
+    assert len(store.latest()) == 2
