@@ -7,7 +7,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -27,7 +26,7 @@ __all__ = [
     "Municipality", "PeriodMap", "Placeholder", "Retired", "Source", "SourceKind", "SourceOwner", "SsbFetch", "SsbRegion",
     "SsbSeries", "Target", "ThresholdTarget", "TrajectoryTarget", "UdirFetch", "UdirSeries", "Unit", "load_catalogue",
 ]
-from monitor.yamlpos import DuplicateKeyError, LineMap, load_with_lines
+from monitor.yamlpos import LineMap, read_mapping
 
 
 class SourceKind(StrEnum):
@@ -349,20 +348,7 @@ DEFAULT_PATH = Path("indicators.yaml")
 def load_catalogue(path: Path | str = DEFAULT_PATH) -> Catalogue:
     """Read and validate a catalogue file; raise CatalogueError listing every problem, located."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogueError([f"{path}: kan ikke lese katalogen: {exc}"]) from exc
-    try:
-        data, lines = load_with_lines(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise CatalogueError([f"{where}: ugyldig YAML: {getattr(exc, 'problem', None) or exc}"]) from exc
-    except DuplicateKeyError as exc:
-        raise CatalogueError([f"{path}:{exc.line}: nøkkelen '{exc.key}' står to ganger"]) from exc
-    if not isinstance(data, dict):
-        raise CatalogueError([f"{path}:1: katalogen må være en mapping med `municipality` og `indicators`"])
+    data, lines = read_mapping(path, "katalogen", "`municipality` og `indicators`")
 
     problems = _cross_item_problems(path, data, lines)
     catalogue: Catalogue | None = None

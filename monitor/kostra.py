@@ -13,13 +13,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor.catalogue import Direction, SsbSeries, Unit
 from monitor.catalogue import _message as describe_error  # the catalogue's bokmål wording of pydantic errors
 from monitor.errors import CatalogueError
-from monitor.yamlpos import DuplicateKeyError, LineMap, load_with_lines
+from monitor.yamlpos import LineMap, read_mapping
 
 KOSTRA_REGION_DIMENSION = "KOKkommuneregion0000"
 SERIES_PREFIX = "kostra."  # observations of a row are stored as indicator_id "kostra.<row id>"
@@ -276,20 +275,7 @@ def kostra_path_for(catalogue_path: Path) -> Path:
 def load_kostra(path: Path | str = DEFAULT_PATH) -> KostraCatalogue:
     """Read and validate kostra.yaml; raise CatalogueError listing every problem as file:line: where → field: what."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogueError([f"{path}: kan ikke lese KOSTRA-filen: {exc}"]) from exc
-    try:
-        data, lines = load_with_lines(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise CatalogueError([f"{where}: ugyldig YAML: {getattr(exc, 'problem', None) or exc}"]) from exc
-    except DuplicateKeyError as exc:
-        raise CatalogueError([f"{path}:{exc.line}: nøkkelen '{exc.key}' står to ganger"]) from exc
-    if not isinstance(data, dict):
-        raise CatalogueError([f"{path}:1: KOSTRA-filen må være en mapping med `regions`, `columns` og `areas`"])
+    data, lines = read_mapping(path, "KOSTRA-filen", "`regions`, `columns` og `areas`")
     problems = _duplicate_rows(path, data, lines)
     kostra: KostraCatalogue | None = None
     try:

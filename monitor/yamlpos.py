@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
+
+from monitor.errors import CatalogueError
 
 
 class DuplicateKeyError(Exception):
@@ -62,3 +65,25 @@ def _walk(node: yaml.Node, path: tuple[Any, ...], lines: LineMap) -> None:
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, path + (index,), lines)
+
+
+def read_mapping(path: Path, noun: str, shape: str) -> tuple[dict[str, Any], LineMap]:
+    """Read a YAML file that must be a mapping, or raise CatalogueError naming the file (and line).
+
+    `noun` names the file for people ("katalogen", "KOSTRA-filen"); `shape` says what the mapping holds.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogueError([f"{path}: kan ikke lese {noun}: {exc}"]) from exc
+    try:
+        data, lines = load_with_lines(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise CatalogueError([f"{where}: ugyldig YAML: {getattr(exc, 'problem', None) or exc}"]) from exc
+    except DuplicateKeyError as exc:
+        raise CatalogueError([f"{path}:{exc.line}: nøkkelen '{exc.key}' står to ganger"]) from exc
+    if not isinstance(data, dict):
+        raise CatalogueError([f"{path}:1: {noun} må være en mapping med {shape}"])
+    return data, lines
