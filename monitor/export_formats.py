@@ -70,15 +70,18 @@ def table_rows(table: AreaTable) -> list[list[str]]:
 
 def to_csv(tables: list[AreaTable], meta: ExportMeta) -> bytes:
     """UTF-8 with a BOM and semicolons, so Norwegian Excel opens it as it is."""
+    footer = [[f"Data per {meta.data_per}"], ["Kilder: " + "; ".join(meta.sources)], *[[note] for note in meta.footnotes]]
+    return csv_bytes([table_rows(table) for table in tables], footer)
+
+
+def csv_bytes(tables: list[list[list[str]]], footer: list[list[str]]) -> bytes:
+    """Tables of text rows, a blank row after each, then the footer: UTF-8 with a BOM, semicolons, CRLF."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    for table in tables:
-        writer.writerows(table_rows(table))
+    for rows in tables:
+        writer.writerows(rows)
         writer.writerow([])
-    writer.writerow([f"Data per {meta.data_per}"])
-    writer.writerow(["Kilder: " + "; ".join(meta.sources)])
-    for note in meta.footnotes:
-        writer.writerow([note])
+    writer.writerows(footer)
     return (BOM + buffer.getvalue()).encode("utf-8")
 
 

@@ -7,7 +7,6 @@ year), the category rows, the key-figure rows with each cell as the handlingspro
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +17,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from monitor.baseline import BASELINE_VINTAGE
-from monitor.export_formats import BOM, append_value_row, sheet_name
+from monitor.export_formats import append_value_row, csv_bytes, sheet_name
 from monitor.exports import REVISED_MARK, SUPPRESSED_MARK, as_of_vintages
 from monitor.kostra import KostraCatalogue, Row
 from monitor.model import Vintage
@@ -183,14 +182,8 @@ def table_rows(table: KostraTable) -> list[list[str]]:
 
 def to_csv(tables: list[KostraTable], data_per: str) -> bytes:
     """UTF-8 with a BOM and semicolons, so Norwegian Excel opens it as it is."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    for table in tables:
-        writer.writerows(table_rows(table))
-        writer.writerow([])
-    writer.writerow([f"Data per {data_per}"])
-    writer.writerow(["Kilder: SSB (KOSTRA); KS (ASSS-snittet, bare de trykte tallene)"])
-    return (BOM + buffer.getvalue()).encode("utf-8")
+    footer = [[f"Data per {data_per}"], ["Kilder: SSB (KOSTRA); KS (ASSS-snittet, bare de trykte tallene)"]]
+    return csv_bytes([table_rows(table) for table in tables], footer)
 
 
 def number_format(row: Row) -> str:
