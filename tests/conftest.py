@@ -48,3 +48,34 @@ def file_digest(path: Path) -> str:
     if wal.exists():
         digest.update(wal.read_bytes())
     return digest.hexdigest()
+
+
+def observations_checksum(store: Store) -> str:
+    """sha256 over every stored vintage, to prove a failed run changed no number."""
+    rows = store.conn.execute("SELECT * FROM observations ORDER BY id").fetchall()
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+class FixedClock:
+    """A settable "now" for the pipeline's clock argument."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class SleepClock:
+    """monotonic() and sleep() for the HTTP client's throttle and backoff: sleeping only advances time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from conftest import FIXTURES
+from conftest import FIXTURES, SleepClock
 from fetchers.fhi import FhiClient, SourceUnreachable, data_request
 from fetchers.fhi_source import normalise_stamp
 from monitor.errors import FetchError
@@ -19,26 +19,13 @@ BASE = "https://statistikk-data.fhi.no/api/open/v1"
 README_DATA = FIXTURES / "fhi" / "readme-example-data-jsonstat2.json"
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+@pytest.fixture
+def clock() -> SleepClock:
+    return SleepClock()
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def client(clock: FakeClock) -> Iterator[FhiClient]:
+def client(clock: SleepClock) -> Iterator[FhiClient]:
     with FhiClient(BASE, sleep=clock.sleep, monotonic=clock.monotonic, backoff=1.0) as made:
         yield made
 
@@ -73,7 +60,7 @@ def test_a_list_endpoint_that_answers_an_object_is_a_clear_error(client: FhiClie
             client.tables("nokkel")
 
 
-def test_default_limits_keep_below_thirty_calls_a_minute(client: FhiClient, clock: FakeClock) -> None:
+def test_default_limits_keep_below_thirty_calls_a_minute(client: FhiClient, clock: SleepClock) -> None:
     assert (client.limits.calls, client.limits.window) == (30, 60.0)
     assert client.throttle.allowed == 27
     with respx.mock(base_url=BASE) as mock:
@@ -85,7 +72,7 @@ def test_default_limits_keep_below_thirty_calls_a_minute(client: FhiClient, cloc
     assert len(clock.sleeps) == 1 and 59.9 < clock.sleeps[0] <= 60.1
 
 
-def test_429_honours_retry_after_then_succeeds(client: FhiClient, clock: FakeClock) -> None:
+def test_429_honours_retry_after_then_succeeds(client: FhiClient, clock: SleepClock) -> None:
     with respx.mock(base_url=BASE) as mock:
         route = mock.post("/nokkel/Table/369/data").mock(side_effect=[
             httpx.Response(429, headers={"Retry-After": "5"}, json={"title": "Too Many Requests", "status": 429}),
@@ -96,7 +83,7 @@ def test_429_honours_retry_after_then_succeeds(client: FhiClient, clock: FakeClo
     assert clock.sleeps == [5.0]
 
 
-def test_5xx_and_timeouts_are_retried_then_given_up(client: FhiClient, clock: FakeClock) -> None:
+def test_5xx_and_timeouts_are_retried_then_given_up(client: FhiClient, clock: SleepClock) -> None:
     with respx.mock(base_url=BASE) as mock:
         route = mock.post("/nokkel/Table/369/data").mock(side_effect=[
             httpx.Response(503, text="<html>Service Unavailable</html>"),
@@ -146,7 +133,7 @@ def test_html_instead_of_json_is_an_error(client: FhiClient) -> None:
             client.data("nokkel", "369", {})
 
 
-def test_connection_refused_is_source_unreachable(clock: FakeClock) -> None:
+def test_connection_refused_is_source_unreachable(clock: SleepClock) -> None:
     with FhiClient("http://127.0.0.1:9", sleep=clock.sleep, monotonic=clock.monotonic, timeout=2.0) as client:
         with pytest.raises(SourceUnreachable, match="får ikke kontakt med http://127.0.0.1:9"):
             client.sources()

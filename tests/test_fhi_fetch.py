@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -13,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from conftest import FIXTURES, REPO
+from conftest import FIXTURES, FixedClock, REPO, observations_checksum
 from fake_fhi import FakeFhi, answer_data
 from fetchers.fhi import FhiClient
 from fetchers.fhi_query import build_requests, period_end, period_of
@@ -33,14 +32,6 @@ FHI_FETCHED = {"fastlege_muskel_skjelett", "fastlege_psykiske_plager", "fullfort
 FIXTURE_DIR = FIXTURES / "fhi-api"
 
 
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def server() -> Iterator[FakeFhi]:
     with FakeFhi(calls=30, window=60) as running:
@@ -57,19 +48,14 @@ def db(tmp_path: Path, real_catalogue: Catalogue) -> Iterator[Store]:
 
 
 def run(
-    catalogue: Catalogue, store: Store, server: FakeFhi, tmp_path: Path, clock: Clock | None = None,
+    catalogue: Catalogue, store: Store, server: FakeFhi, tmp_path: Path, clock: FixedClock | None = None,
     *, force: bool = False, timeout: float = 5.0,
 ) -> FetchReport:
     server.reset_counters()  # each run is a new process in production, hours apart
-    clock = clock or Clock(NOW)
+    clock = clock or FixedClock(NOW)
     with FhiClient(server.base_url, timeout=timeout, backoff=0.01) as client:
         return fetch_source(FhiSource(client, catalogue, clock=clock), catalogue, store, clock=clock,
                             raw_dir=tmp_path / "raw", force=force)
-
-
-def checksum(store: Store) -> str:
-    rows = store.conn.execute("SELECT * FROM observations ORDER BY id").fetchall()
-    return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
 def printed_baseline() -> dict[tuple[str, str], float]:
@@ -183,13 +169,13 @@ def test_second_run_without_changes_costs_two_requests(
     real_catalogue: Catalogue, db: Store, server: FakeFhi, tmp_path: Path
 ) -> None:
     run(real_catalogue, db, server, tmp_path)
-    before = checksum(db)
-    report = run(real_catalogue, db, server, tmp_path, Clock(NOW + timedelta(days=1)))
+    before = observations_checksum(db)
+    report = run(real_catalogue, db, server, tmp_path, FixedClock(NOW + timedelta(days=1)))
     assert server.total_requests <= 2
     assert [r.path for r in server.requests] == ["/Common/source", "/nokkel/Table"]
     assert server.requests[1].query == {"modifiedAfter": ["2026-11-25"]}  # 2 days of margin before the last check
     assert {t.outcome for t in report.tables} == {"unchanged"} and report.failed == []
-    assert checksum(db) == before
+    assert observations_checksum(db) == before
 
 
 def test_a_table_fhi_modified_is_fetched_alone(
@@ -207,7 +193,7 @@ def test_a_table_fhi_modified_is_fetched_alone(
         flat = flat * size + codes[d].index(target[d])
     cube["value"][flat] = 161.9  # FHI revises the latest period
     server.set_cube("nokkel/369", cube, modified=later - timedelta(hours=2))
-    report = run(real_catalogue, db, server, tmp_path, Clock(later))
+    report = run(real_catalogue, db, server, tmp_path, FixedClock(later))
     assert server.total_requests == 3  # Common/source, the modifiedAfter listing, one data POST
     assert server.path_counts["/nokkel/Table/369/data"] == 1
     outcomes = {t.table: t.outcome for t in report.tables}
@@ -251,13 +237,13 @@ def test_passing_faults_are_retried_and_change_nothing(
     real_catalogue: Catalogue, db: Store, server: FakeFhi, tmp_path: Path, fault: str, params: dict[str, object]
 ) -> None:
     run(real_catalogue, db, server, tmp_path)
-    before = checksum(db)
+    before = observations_checksum(db)
     server.inject("/nokkel/Table/369/data", fault, times=1, **params)
     report = run(real_catalogue, db, server, tmp_path, force=True, timeout=1.0)
     assert report.failed == []
     assert {t.table: t.outcome for t in report.tables}["nokkel/369"] == "unchanged"
     assert server.path_counts["/nokkel/Table/369/data"] == 2
-    assert checksum(db) == before
+    assert observations_checksum(db) == before
 
 
 @pytest.mark.parametrize("fault,params,message", FAILED, ids=[f + str(p.get("mode", "")) for f, p, _ in FAILED])
@@ -266,7 +252,7 @@ def test_lasting_faults_are_recorded_and_change_nothing(
     fault: str, params: dict[str, object], message: str,
 ) -> None:
     run(real_catalogue, db, server, tmp_path)
-    before = checksum(db)
+    before = observations_checksum(db)
     server.inject("/nokkel/Table/369/data", fault, times=None, **params)
     report = run(real_catalogue, db, server, tmp_path, force=True)
     assert [t.table for t in report.failed] == ["nokkel/369"]
@@ -275,18 +261,18 @@ def test_lasting_faults_are_recorded_and_change_nothing(
     failure = next(r for r in db.runs("fhi") if r["target"] == "nokkel/369" and r["outcome"] == "failed")
     assert message in failure["error"]
     assert {t.table: t.outcome for t in report.tables}["nokkel/360"] == "unchanged"
-    assert checksum(db) == before
+    assert observations_checksum(db) == before
 
 
 def test_persisting_server_errors_give_up_with_a_clear_message(
     real_catalogue: Catalogue, db: Store, server: FakeFhi, tmp_path: Path
 ) -> None:
     run(real_catalogue, db, server, tmp_path)
-    before = checksum(db)
+    before = observations_checksum(db)
     server.inject("/nokkel/Table/369/data", "http503", times=None)
     [failed] = run(real_catalogue, db, server, tmp_path, force=True).failed
     assert "serverfeil hos kilden (HTTP 503)" in (failed.error or "") and "ga opp etter 4 forsøk" in (failed.error or "")
-    assert checksum(db) == before
+    assert observations_checksum(db) == before
 
 
 def test_a_server_call_limit_is_met_with_retry_after_and_the_run_completes(
@@ -311,15 +297,15 @@ def test_a_source_fhi_no_longer_publishes_fails_every_table(
 def test_no_server_fails_every_table_fast_and_changes_nothing(
     real_catalogue: Catalogue, db: Store, tmp_path: Path
 ) -> None:
-    before = checksum(db)
+    before = observations_checksum(db)
     started = datetime.now()
     with FhiClient("http://127.0.0.1:9", timeout=2.0, backoff=0.01) as client:
-        report = fetch_source(FhiSource(client, real_catalogue, clock=Clock(NOW)), real_catalogue, db,
-                              clock=Clock(NOW), raw_dir=tmp_path / "raw")
+        report = fetch_source(FhiSource(client, real_catalogue, clock=FixedClock(NOW)), real_catalogue, db,
+                              clock=FixedClock(NOW), raw_dir=tmp_path / "raw")
     assert (datetime.now() - started).total_seconds() < 10
     assert [t.table for t in report.failed] == TABLES
     assert all("får ikke kontakt med http://127.0.0.1:9" in (t.error or "") for t in report.failed)
-    assert checksum(db) == before
+    assert observations_checksum(db) == before
 
 
 def test_online_check_accepts_the_catalogue_and_names_a_missing_code(

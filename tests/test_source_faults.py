@@ -11,7 +11,6 @@ suite fast.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime
@@ -20,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, observations_checksum
 from fake_fhi import FakeFhi
 from fake_pxwebapi import FakePxWebApi
 from monitor.assessment import evaluate_all
@@ -65,11 +64,6 @@ def servers() -> Iterator[dict[str, FakePxWebApi]]:
         yield {"ssb": ssb, "fhi": fhi}
 
 
-def checksum(store: Store) -> str:
-    rows = store.conn.execute("SELECT * FROM observations ORDER BY id").fetchall()
-    return hashlib.sha256(repr(rows).encode()).hexdigest()
-
-
 def affected(catalogue: Catalogue, source: str, table: str) -> set[str]:
     return {
         i.id for i in catalogue.indicators
@@ -102,18 +96,18 @@ def test_a_lasting_fault_shows_as_fetch_failing_changes_nothing_and_clears_on_re
     with Store(settings.db, create=False) as job_store:
         assert run_fetch(settings, real_catalogue, job_store, source).failed == []
         assert not any(s is State.FETCH_FAILING for s in states(real_catalogue, job_store, ids).values())
-        before = checksum(job_store)
+        before = observations_checksum(job_store)
     server.reset_counters()
     server.inject(path, fault, times=None, **params)
     with Store(settings.db, create=False) as job_store:
         report = run_fetch(settings, real_catalogue, job_store, source, force=True)
         assert [t.table for t in report.failed] == [table]
         assert states(real_catalogue, job_store, ids) == {i: State.FETCH_FAILING for i in ids}
-        assert checksum(job_store) == before
+        assert observations_checksum(job_store) == before
     server.clear_faults()
     server.reset_counters()
     with Store(settings.db, create=False) as job_store:
         assert run_fetch(settings, real_catalogue, job_store, source, force=True).failed == []
         after = states(real_catalogue, job_store, ids)
         assert not any(s is State.FETCH_FAILING for s in after.values()), after
-        assert checksum(job_store) == before
+        assert observations_checksum(job_store) == before

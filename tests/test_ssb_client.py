@@ -8,6 +8,7 @@ import httpx
 import pytest
 import respx
 
+from conftest import SleepClock
 from fetchers.ssb import Limits, SourceUnreachable, SsbClient, Throttle, TooManyCells
 from monitor.errors import FetchError
 
@@ -16,26 +17,13 @@ PROBLEM = {"type": "https://tools.ietf.org/html/rfc7231#section-6.5.1", "title":
            "detail": "Value Folketallet99 is not a valid value code for variable ContentsCode"}
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+@pytest.fixture
+def clock() -> SleepClock:
+    return SleepClock()
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def client(clock: FakeClock) -> SsbClient:
+def client(clock: SleepClock) -> SsbClient:
     with SsbClient(BASE, sleep=clock.sleep, monotonic=clock.monotonic, backoff=1.0) as made:
         yield made
 
@@ -47,7 +35,7 @@ def test_config_sets_the_limits(client: SsbClient) -> None:
     assert client.throttle.allowed == 27
 
 
-def test_throttle_keeps_below_the_window_limit(clock: FakeClock) -> None:
+def test_throttle_keeps_below_the_window_limit(clock: SleepClock) -> None:
     throttle = Throttle(Limits(calls=10, window=60), monotonic=clock.monotonic, sleep=clock.sleep)
     for _ in range(9):
         throttle.acquire()
@@ -56,7 +44,7 @@ def test_throttle_keeps_below_the_window_limit(clock: FakeClock) -> None:
     assert len(clock.sleeps) == 1 and 59.9 < clock.sleeps[0] <= 60.1
 
 
-def test_429_honours_retry_after_then_succeeds(client: SsbClient, clock: FakeClock) -> None:
+def test_429_honours_retry_after_then_succeeds(client: SsbClient, clock: SleepClock) -> None:
     with respx.mock(base_url=BASE) as mock:
         route = mock.post("/tables/01222/data").mock(side_effect=[
             httpx.Response(429, headers={"Retry-After": "7"}, json={"title": "Too Many Requests", "status": 429}),
@@ -67,7 +55,7 @@ def test_429_honours_retry_after_then_succeeds(client: SsbClient, clock: FakeClo
     assert clock.sleeps == [7.0]
 
 
-def test_5xx_and_timeouts_are_retried_with_bounded_backoff(client: SsbClient, clock: FakeClock) -> None:
+def test_5xx_and_timeouts_are_retried_with_bounded_backoff(client: SsbClient, clock: SleepClock) -> None:
     with respx.mock(base_url=BASE) as mock:
         route = mock.post("/tables/01222/data").mock(side_effect=[
             httpx.Response(503, text="<html>Service Unavailable</html>"),
@@ -124,7 +112,7 @@ def test_html_with_200_is_an_error(client: SsbClient) -> None:
             client.data("01222", {"selection": []})
 
 
-def test_unreachable_host_fails_fast(client: SsbClient, clock: FakeClock) -> None:
+def test_unreachable_host_fails_fast(client: SsbClient, clock: SleepClock) -> None:
     with respx.mock(base_url=BASE) as mock:
         route = mock.get("/config").mock(side_effect=httpx.ConnectError("Connection refused"))
         with pytest.raises(SourceUnreachable, match="får ikke kontakt med"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import REPO
+from conftest import FixedClock, REPO, observations_checksum
 from fake_pxwebapi import FakePxWebApi
 from fetchers.ssb import SsbClient
 from monitor.baseline import load_baseline
@@ -23,14 +22,6 @@ from monitor.store import Store
 OSLO = ZoneInfo("Europe/Oslo")
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=OSLO)
 TABLES = 18
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -49,18 +40,13 @@ def db(tmp_path: Path, real_catalogue: Catalogue) -> Iterator[Store]:
 
 
 def run(
-    catalogue: Catalogue, store: Store, server: FakePxWebApi, tmp_path: Path, clock: Clock | None = None,
+    catalogue: Catalogue, store: Store, server: FakePxWebApi, tmp_path: Path, clock: FixedClock | None = None,
     *, force: bool = False, timeout: float = 5.0,
 ) -> FetchReport:
     # Each run is a new process in production, hours apart; here the server's call window starts afresh.
     server.reset_counters()
     with SsbClient(server.base_url, timeout=timeout, backoff=0.01) as client:
-        return fetch_ssb(catalogue, store, client, clock=clock or Clock(NOW), raw_dir=tmp_path / "raw", force=force)
-
-
-def checksum(store: Store) -> str:
-    rows = store.conn.execute("SELECT * FROM observations ORDER BY id").fetchall()
-    return hashlib.sha256(repr(rows).encode()).hexdigest()
+        return fetch_ssb(catalogue, store, client, clock=clock or FixedClock(NOW), raw_dir=tmp_path / "raw", force=force)
 
 
 def printed_baseline() -> dict[tuple[str, str], float]:
@@ -120,12 +106,12 @@ def test_second_run_without_changes_costs_two_requests(
     real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path
 ) -> None:
     run(real_catalogue, db, server, tmp_path)
-    before = checksum(db)
+    before = observations_checksum(db)
     server.reset_counters()
-    report = run(real_catalogue, db, server, tmp_path, Clock(NOW + timedelta(days=1)))
+    report = run(real_catalogue, db, server, tmp_path, FixedClock(NOW + timedelta(days=1)))
     assert server.total_requests <= 2
     assert {t.outcome for t in report.tables} == {"unchanged"} and report.failed == []
-    assert checksum(db) == before
+    assert observations_checksum(db) == before
 
 
 def test_a_table_ssb_updated_is_fetched_alone(
@@ -144,7 +130,7 @@ def test_a_table_ssb_updated_is_fetched_alone(
     data["value"][last] = data["value"][last] + 1
     server.set_data("01222", data, updated=later - timedelta(hours=2))
     server.reset_counters()
-    report = run(real_catalogue, db, server, tmp_path, Clock(later))
+    report = run(real_catalogue, db, server, tmp_path, FixedClock(later))
     assert server.path_counts["/tables/01222/data"] == 1
     assert server.total_requests == 3  # /config, /tables?pastDays, one data call
     outcomes = {t.table: t.outcome for t in report.tables}
@@ -189,12 +175,12 @@ def test_passing_faults_are_retried_and_change_nothing(
     real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path, fault: str, params: dict[str, object]
 ) -> None:
     run(real_catalogue, db, server, tmp_path)
-    before = checksum(db)
+    before = observations_checksum(db)
     server.inject("/tables/04861/data", fault, times=1, **params)
     report = run(real_catalogue, db, server, tmp_path, force=True, timeout=1.0)
     assert report.failed == []
     assert {t.table: t.outcome for t in report.tables}["04861"] == "unchanged"
-    assert checksum(db) == before
+    assert observations_checksum(db) == before
     if fault == "http403_cells":
         assert server.path_counts["/tables/04861/data"] >= 3  # refused, then two halves
 
@@ -205,7 +191,7 @@ def test_lasting_faults_are_recorded_and_change_nothing(
     fault: str, params: dict[str, object], message: str,
 ) -> None:
     run(real_catalogue, db, server, tmp_path)
-    before = checksum(db)
+    before = observations_checksum(db)
     server.inject("/tables/04861/data", fault, times=None, **params)
     report = run(real_catalogue, db, server, tmp_path, force=True)
     assert [t.table for t in report.failed] == ["04861"]
@@ -214,19 +200,19 @@ def test_lasting_faults_are_recorded_and_change_nothing(
     logged = db.runs("ssb")
     failure = next(r for r in logged if r["target"] == "04861")
     assert failure["outcome"] == "failed" and message in failure["error"]
-    assert checksum(db) == before
+    assert observations_checksum(db) == before
 
 
 def test_persisting_server_errors_give_up_with_a_clear_message(
     real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path
 ) -> None:
     run(real_catalogue, db, server, tmp_path)
-    before = checksum(db)
+    before = observations_checksum(db)
     server.inject("/tables/04861/data", "http503", times=None)
     report = run(real_catalogue, db, server, tmp_path, force=True)
     [failed] = report.failed
     assert "serverfeil hos kilden (HTTP 503)" in (failed.error or "") and "ga opp etter 4 forsøk" in (failed.error or "")
-    assert checksum(db) == before
+    assert observations_checksum(db) == before
 
 
 def test_discontinued_table_is_flagged(
@@ -236,7 +222,7 @@ def test_discontinued_table_is_flagged(
     later = NOW + timedelta(days=1)
     server.now = later
     server.update_table("06505", discontinued=True, updated="2026-11-27T07:00:00Z")
-    report = run(real_catalogue, db, server, tmp_path, Clock(later))
+    report = run(real_catalogue, db, server, tmp_path, FixedClock(later))
     flagged = [t.table for t in report.tables if t.discontinued]
     assert flagged == ["06505"]
     assert db.table_meta("ssb")["06505"].discontinued
@@ -245,14 +231,14 @@ def test_discontinued_table_is_flagged(
 def test_no_server_fails_every_table_fast_and_changes_nothing(
     real_catalogue: Catalogue, db: Store, tmp_path: Path
 ) -> None:
-    before = checksum(db)
+    before = observations_checksum(db)
     started = datetime.now()
     with SsbClient("http://127.0.0.1:9", timeout=2.0, backoff=0.01) as client:
-        report = fetch_ssb(real_catalogue, db, client, clock=Clock(NOW), raw_dir=tmp_path / "raw")
+        report = fetch_ssb(real_catalogue, db, client, clock=FixedClock(NOW), raw_dir=tmp_path / "raw")
     assert (datetime.now() - started).total_seconds() < 10
     assert len(report.failed) == TABLES
     assert all("får ikke kontakt med http://127.0.0.1:9" in (t.error or "") for t in report.failed)
-    assert checksum(db) == before
+    assert observations_checksum(db) == before
 
 
 def test_throttle_follows_a_tight_server_limit_without_a_single_429(
@@ -271,9 +257,9 @@ def test_a_table_ssb_keeps_refusing_as_too_large_fails_after_splitting_down_to_s
 ) -> None:
     # Issue 9: a lasting 403 "too many cells" used to recurse without end (metadata, split, metadata, …).
     run(real_catalogue, db, server, tmp_path)
-    before = checksum(db)
+    before = observations_checksum(db)
     server.inject("/tables/04861/data", "http403_cells", times=None)
     report = run(real_catalogue, db, server, tmp_path, force=True)
     assert [t.table for t in report.failed] == ["04861"]
     assert server.path_counts["/tables/04861/metadata"] <= 1
-    assert checksum(db) == before
+    assert observations_checksum(db) == before

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from conftest import FIXTURES
+from conftest import FIXTURES, SleepClock
 from fetchers.udir import UdirClient, filter_text, parse_number, rows_dataset, school_year
 from fetchers.udir_source import build_filters, extract, unstable_hint
 from monitor.catalogue import Catalogue, UdirSeries
@@ -24,26 +24,13 @@ FILTERS: dict[str, Any] = json.loads((FIXTURES / "udir-api" / "150" / "filterVer
 PINNED = [row for row in ROWS if row["KjoennKode"] == "A"]  # what KjoennID(-10)_EierformID(-10) returns
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+@pytest.fixture
+def clock() -> SleepClock:
+    return SleepClock()
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def client(clock: FakeClock) -> Iterator[UdirClient]:
+def client(clock: SleepClock) -> Iterator[UdirClient]:
     with UdirClient(BASE, sleep=clock.sleep, monotonic=clock.monotonic, backoff=1.0) as made:
         yield made
 
@@ -202,7 +189,7 @@ def test_udirs_error_body_is_in_the_message_and_400_is_not_retried(client: UdirC
     assert str(caught.value) == "tabell 150 (sideData): HTTP 400: Feil i forespørselen – Filter må oppgis!"
 
 
-def test_429_honours_retry_after(client: UdirClient, clock: FakeClock) -> None:
+def test_429_honours_retry_after(client: UdirClient, clock: SleepClock) -> None:
     with respx.mock(base_url=BASE) as mock:
         mock.get("/Eksport/150/filterVerdier").mock(side_effect=[
             httpx.Response(429, headers={"Retry-After": "5"}, text="Too many requests"),
@@ -212,7 +199,7 @@ def test_429_honours_retry_after(client: UdirClient, clock: FakeClock) -> None:
     assert clock.sleeps == [5.0]
 
 
-def test_5xx_is_retried_then_gives_up_with_a_clear_message(client: UdirClient, clock: FakeClock) -> None:
+def test_5xx_is_retried_then_gives_up_with_a_clear_message(client: UdirClient, clock: SleepClock) -> None:
     with respx.mock(base_url=BASE) as mock:
         route = mock.get("/Eksport/150/data").mock(side_effect=[
             httpx.Response(503, text="<html>Service Unavailable</html>"),

@@ -6,7 +6,6 @@ the indicator can be fed by `monitor import`; and nothing stored changes.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conftest import FixedClock, observations_checksum
 from fake_udir import FakeUdir
 from fetchers.udir import UdirClient
 from fetchers.udir_source import UdirSource
@@ -26,14 +26,6 @@ from monitor.store import Store
 OSLO = ZoneInfo("Europe/Oslo")
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=OSLO)
 FETCHED = {"mobbing_7_trinn", "mobbing_10_trinn"}
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -52,19 +44,14 @@ def db(tmp_path: Path, real_catalogue: Catalogue) -> Iterator[Store]:
 
 
 def run(
-    catalogue: Catalogue, store: Store, server: FakeUdir | str, tmp_path: Path, clock: Clock | None = None,
+    catalogue: Catalogue, store: Store, server: FakeUdir | str, tmp_path: Path, clock: FixedClock | None = None,
     *, timeout: float = 5.0,
 ) -> FetchReport:
     url = server if isinstance(server, str) else server.base_url
     if not isinstance(server, str):
         server.reset_counters()  # each run is a new process in production, hours apart
     with UdirClient(url, timeout=timeout, backoff=0.01) as client:
-        return fetch_source(UdirSource(client, catalogue), catalogue, store, clock=clock or Clock(NOW), raw_dir=tmp_path / "raw")
-
-
-def checksum(store: Store) -> str:
-    rows = store.conn.execute("SELECT * FROM observations ORDER BY id").fetchall()
-    return hashlib.sha256(repr(rows).encode()).hexdigest()
+        return fetch_source(UdirSource(client, catalogue), catalogue, store, clock=clock or FixedClock(NOW), raw_dir=tmp_path / "raw")
 
 
 def udir_values(store: Store, indicator: str) -> dict[str, tuple[float | None, str | None]]:
@@ -154,10 +141,10 @@ def test_a_second_run_fetches_again_and_changes_nothing(
     real_catalogue: Catalogue, db: Store, server: FakeUdir, tmp_path: Path
 ) -> None:
     run(real_catalogue, db, server, tmp_path)
-    before = checksum(db)
-    report = run(real_catalogue, db, server, tmp_path, Clock(NOW + timedelta(days=1)))
+    before = observations_checksum(db)
+    report = run(real_catalogue, db, server, tmp_path, FixedClock(NOW + timedelta(days=1)))
     assert [t.outcome for t in report.tables] == ["unchanged"] and server.total_requests == 3
-    assert checksum(db) == before
+    assert observations_checksum(db) == before
 
 
 def test_a_revised_figure_becomes_a_new_vintage(real_catalogue: Catalogue, db: Store, server: FakeUdir, tmp_path: Path) -> None:
@@ -167,7 +154,7 @@ def test_a_revised_figure_becomes_a_new_vintage(real_catalogue: Catalogue, db: S
         if (row["Kommunekode"], row["EnhetNivaa"], row["Skoleaarnavn"], row["TrinnKode"]) == ("3203", 3, "2025-26", "10"):
             row["AndelMobbet"] = "5,3" if row["Spoersmaalkode"] == "EUIndeks_1398" else row["AndelMobbet"]
     server.set_rows("150", rows)
-    report = run(real_catalogue, db, server, tmp_path, Clock(NOW + timedelta(days=1)))
+    report = run(real_catalogue, db, server, tmp_path, FixedClock(NOW + timedelta(days=1)))
     assert [(t.outcome, t.new) for t in report.tables] == [("ok", 1)]
     assert [v.value for v in db.vintages("mobbing_10_trinn") if v.period == "2025"] == [5.2, 5.3]
 
@@ -195,11 +182,11 @@ def test_passing_faults_are_retried_and_change_nothing(
     real_catalogue: Catalogue, db: Store, server: FakeUdir, tmp_path: Path, fault: str, params: dict[str, object]
 ) -> None:
     run(real_catalogue, db, server, tmp_path)
-    before = checksum(db)
+    before = observations_checksum(db)
     server.inject("/Eksport/150/data", fault, times=1, **params)
     report = run(real_catalogue, db, server, tmp_path, timeout=1.0)
     assert report.failed == [] and [t.outcome for t in report.tables] == ["unchanged"]
-    assert checksum(db) == before
+    assert observations_checksum(db) == before
 
 
 @pytest.mark.parametrize("fault,params,message", FAILED, ids=[f + str(p.get("mode", "")) for f, p, _ in FAILED])
@@ -208,7 +195,7 @@ def test_lasting_faults_are_loud_and_change_nothing(
     fault: str, params: dict[str, object], message: str,
 ) -> None:
     run(real_catalogue, db, server, tmp_path)
-    before = checksum(db)
+    before = observations_checksum(db)
     server.inject("/Eksport/150/data", fault, times=None, **params)
     report = run(real_catalogue, db, server, tmp_path)
     [failed] = report.failed
@@ -218,21 +205,21 @@ def test_lasting_faults_are_loud_and_change_nothing(
     assert error.endswith("til det virker igjen kan mobbing_10_trinn, mobbing_7_trinn mates med `monitor import`")
     logged = next(r for r in db.runs("udir") if r["target"] == "150")
     assert logged["outcome"] == "failed" and logged["error"] == error
-    assert checksum(db) == before
+    assert observations_checksum(db) == before
 
 
 @pytest.mark.parametrize("endpoint", ["/Eksport/150/filterVerdier", "/Eksport/150/sideData"])
 def test_the_other_endpoints_fail_as_loudly(
     real_catalogue: Catalogue, db: Store, server: FakeUdir, tmp_path: Path, endpoint: str
 ) -> None:
-    before = checksum(db)
+    before = observations_checksum(db)
     server.inject(endpoint, "changed_column" if endpoint.endswith("Verdier") else "empty", times=None,
                   rename={"TidID": "SkoleaarID"})
     report = run(real_catalogue, db, server, tmp_path)
     [failed] = report.failed
     expected = "filterVerdier mangler filteret TidID" if endpoint.endswith("Verdier") else "ventet [{\"JSONSider\": n}]"
     assert expected in (failed.error or "") and "`monitor import`" in (failed.error or "")
-    assert checksum(db) == before
+    assert observations_checksum(db) == before
 
 
 def test_a_dropped_index_code_is_named(real_catalogue: Catalogue, db: Store, server: FakeUdir, tmp_path: Path) -> None:
@@ -251,20 +238,20 @@ def test_rows_for_every_kjoenn_are_refused_not_summed(
     values = server.filter_values("150")
     del values["KjoennID"]
     server.set_filter_values("150", values)
-    before = checksum(db)
+    before = observations_checksum(db)
     [failed] = run(real_catalogue, db, server, tmp_path).failed
     assert "3 rader for Asker 2025" in (failed.error or "") and "`monitor import`" in (failed.error or "")
-    assert checksum(db) == before
+    assert observations_checksum(db) == before
 
 
 def test_an_unreachable_api_fails_fast_and_loud(real_catalogue: Catalogue, db: Store, tmp_path: Path) -> None:
-    before = checksum(db)
+    before = observations_checksum(db)
     started = datetime.now()
     report = run(real_catalogue, db, "http://127.0.0.1:9", tmp_path, timeout=2.0)
     assert (datetime.now() - started).total_seconds() < 10
     [failed] = report.failed
     assert "får ikke kontakt med http://127.0.0.1:9" in (failed.error or "") and "`monitor import`" in (failed.error or "")
-    assert checksum(db) == before
+    assert observations_checksum(db) == before
 
 
 def test_a_fetched_udir_indicator_can_still_be_imported(
