@@ -24,6 +24,7 @@ KOSTRA_REGION_DIMENSION = "KOKkommuneregion0000"
 SERIES_PREFIX = "kostra."  # observations of a row are stored as indicator_id "kostra.<row id>"
 NOMINAL_SUFFIX = ".nominal"  # SSB's own (not deflated, not need-adjusted) figure of a row printed with *) or **)
 DEFAULT_PATH = Path("kostra.yaml")
+KOSTRA_SOURCE = "ssb-kostra"  # the run-log source of KOSTRA fetches, apart from the indicator catalogue's "ssb"
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 _ID = r"^[a-z][a-z0-9_]*$"
@@ -150,6 +151,7 @@ class Row(BaseModel):
     direction: Direction
     ssb: SsbSeries | None = None  # the SSB series: region dimension KOKkommuneregion0000, every peer at once
     not_fetched: str | None = None  # why there is no SSB series
+    indicator: str | None = Field(default=None, pattern=_ID)  # the indicators.yaml indicator on the same subject
     notes: str | None = None
 
     @field_validator("ssb", mode="before")
@@ -260,6 +262,19 @@ class KostraCatalogue(BaseModel):
     def fetched_series(self) -> list[tuple[Row, SsbSeries]]:
         """Every row with an SSB series, in printed order."""
         return [(row, row.ssb) for row in self.rows if row.ssb is not None]
+
+    def unknown_indicators(self, known: set[str]) -> list[str]:
+        """"<row id>: indicator <id>" for every row whose `indicator` is not among the catalogue's ids."""
+        return [f"{row.id}: indikatoren {row.indicator} finnes ikke i katalogen" for row in self.rows
+                if row.indicator is not None and row.indicator not in known]
+
+    @property
+    def fetched_tables(self) -> dict[str, int]:
+        """The SSB tables the rows are fetched from, with how many rows each feeds."""
+        tables: dict[str, int] = {}
+        for _, series in self.fetched_series:
+            tables[series.table] = tables.get(series.table, 0) + 1
+        return tables
 
     @property
     def fetched_regions(self) -> list[Region]:

@@ -26,14 +26,12 @@ from fetchers.ssb_query import Selection, check_series_against_metadata, selecti
 from monitor.catalogue import Municipality
 from monitor.catalogue import MunicipalityCode
 from monitor.errors import FetchError
-from monitor.kostra import KostraCatalogue
+from monitor.kostra import KOSTRA_SOURCE, KostraCatalogue
 from monitor.model import Observation, RunRecord, Series, TableMeta
 from monitor.pipeline import FetchReport, TableOutcome
 from monitor.rawarchive import archive
 from monitor.settings import Settings
 from monitor.store import Store
-
-KOSTRA_SOURCE = "ssb-kostra"
 
 Clock = Callable[[], datetime]
 

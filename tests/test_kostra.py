@@ -98,8 +98,8 @@ def test_footnotes_render_like_markdown() -> None:
 
 def test_every_row_has_an_ssb_series_or_says_why_not(kostra: KostraCatalogue) -> None:
     fetched = kostra.fetched_series
-    assert len(fetched) == 37
-    assert sorted({series.table for _, series in fetched}) == ["11787", "11816", "12209", "12241", "12255", "12362", "13502"]
+    assert len(fetched) == 39
+    assert sorted({series.table for _, series in fetched}) == ["11787", "11816", "12051", "12209", "12241", "12255", "12279", "12362", "13502"]
     for row, series in fetched:
         assert series.region.dimension == "KOKkommuneregion0000" and "ContentsCode" in series.select, row.id
     assert all(row.not_fetched for row in kostra.rows if row.ssb is None)
@@ -344,3 +344,19 @@ def test_init_without_kostra_yaml_skips_the_kostra_baseline(tmp_path: Path) -> N
     catalogue.write_text((REPO / "indicators.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     result = CliRunner().invoke(cli, ["init"], env={"MONITOR_DB": str(tmp_path / "y.db"), "MONITOR_CATALOGUE": str(catalogue)})
     assert result.exit_code == 0 and "352 nye verdier" in result.stdout and "KOSTRA" not in result.stdout
+
+
+def test_related_indicators_exist_in_the_catalogue(kostra: KostraCatalogue) -> None:
+    from monitor.catalogue import load_catalogue
+
+    catalogue = load_catalogue(REPO / "indicators.yaml")
+    related = {row.id: row.indicator for row in kostra.rows if row.indicator is not None}
+    assert related == {
+        "st_vedlikehold_per_kvm": "vedlikehold_formalsbygg", "st_lekkasje": "lekkasje_vannforsyning",
+        "st_materialgjenvinning": "materialgjenvinning", "st_husholdningsavfall_per_innbygger": "husholdningsavfall_per_innbygger",
+        "st_energibruk_per_kvm": "energibruk_kommunale_bygg",
+    }
+    assert set(related.values()) <= set(catalogue.by_id)
+    assert kostra.unknown_indicators(set(catalogue.by_id)) == []
+    assert kostra.unknown_indicators(set(catalogue.by_id) - {"lekkasje_vannforsyning"}) == [
+        "st_lekkasje: indikatoren lekkasje_vannforsyning finnes ikke i katalogen"]

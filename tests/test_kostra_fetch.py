@@ -23,9 +23,9 @@ from fetchers.kostra_query import RegionHistory, extract_regions
 from fetchers.ssb import SsbClient
 from fetchers.ssb_query import selection_body
 from monitor.cli import cli
-from monitor.kostra import KostraCatalogue, SsbSeries, load_kostra
+from monitor.kostra import KOSTRA_SOURCE, KostraCatalogue, SsbSeries, load_kostra
 from monitor.kostra_baseline import load_kostra_baseline
-from monitor.kostra_fetch import KOSTRA_SOURCE, fetch_kostra, kostra_selections
+from monitor.kostra_fetch import fetch_kostra, kostra_selections
 from monitor.model import Point
 from monitor.pipeline import FetchReport
 from monitor.store import Store
@@ -34,7 +34,7 @@ from test_exports import TableReader
 OSLO = ZoneInfo("Europe/Oslo")
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=OSLO)
 KOSTRA_FIXTURES = FIXTURES / "ssb-v2-kostra"
-TABLES = ["11787", "11816", "12209", "12241", "12255", "12362", "13502"]
+TABLES = ["11787", "11816", "12051", "12209", "12241", "12255", "12279", "12362", "13502"]
 
 
 @pytest.fixture(scope="module")
@@ -216,7 +216,7 @@ def test_export_after_a_fetch_shows_later_years_with_marks(
     assert CliRunner().invoke(cli, ["init"], env=env).exit_code == 0
     result = CliRunner().invoke(cli, ["kostra", "fetch"], env=env)
     assert result.exit_code == 0, result.output
-    assert "SSB KOSTRA 12362: nye verdier" in result.stdout and "7 tabeller, 0 feilet, 8 forespørsler til SSB." in result.stdout
+    assert "SSB KOSTRA 12362: nye verdier" in result.stdout and "9 tabeller, 0 feilet, 10 forespørsler til SSB." in result.stdout
     out = tmp_path / "k.html"
     result = CliRunner().invoke(cli, ["export", "kostra", "--format", "html", "--out", str(out)], env=env)
     assert result.exit_code == 0 and "for 2024" in result.stdout
@@ -252,7 +252,7 @@ def test_validate_online_checks_every_row_and_region_code(server: FakePxWebApi, 
            "MONITOR_SSB_URL": server.base_url}
     result = CliRunner().invoke(cli, ["kostra", "validate", "--online"], env=env)
     assert result.exit_code == 0, result.output
-    assert "SSB: 7 KOSTRA-tabeller sjekket mot metadata" in result.stdout and "0 avvik" in result.stdout
+    assert "SSB: 9 KOSTRA-tabeller sjekket mot metadata" in result.stdout and "0 avvik" in result.stdout
     broken = tmp_path / "indicators.yaml"
     broken.write_text((REPO / "indicators.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     text = (REPO / "kostra.yaml").read_text(encoding="utf-8").replace("ContentsCode: KOSgrunnskolepoe0000", "ContentsCode: KOSgrunnskolepoeng")
