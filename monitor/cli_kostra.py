@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 
 from monitor.cli_export import FORMATS, _write, export
-from monitor.errors import MonitorError
+from monitor.catalogue import load_catalogue
+from monitor.errors import CatalogueError, MonitorError
 from monitor.kostra import KostraCatalogue, kostra_path_for, load_kostra
-from monitor.kostra_export import build_kostra_tables, default_year, series_ids, to_csv, to_html, to_xlsx
-from monitor.model import Vintage
+from monitor.kostra_export import render_kostra
 from monitor.settings import Settings
 from monitor.store import Store
 
@@ -40,6 +40,9 @@ def validate(path: Path | None, online: bool) -> None:
     """Sjekk kostra.yaml; skriver alle feil med fil, linje, rad og felt."""
     settings = _settings()
     path, catalogue = _kostra(settings, path)
+    unknown = catalogue.unknown_indicators({indicator.id for indicator in load_catalogue(settings.catalogue).indicators})
+    if unknown:
+        raise CatalogueError([f"{path}: {problem}" for problem in unknown])
     fetched = catalogue.fetched_series
     tables = sorted({series.table for _, series in fetched})
     click.echo(
@@ -80,22 +83,15 @@ def export_kostra(fmt: str, out: Path, as_of: datetime | None, year: int | None)
     """KOSTRA-tabellene i handlingsprogrammets oppsett, ett per tjenesteområde."""
     settings = _settings()
     zone = ZoneInfo(settings.timezone)
-    cutoff = datetime.combine(as_of.date(), time.max, zone) if as_of else None
-    day = as_of.date() if as_of else datetime.now(zone).date()
     _, catalogue = _kostra(settings)
     with Store(settings.db, create=False) as store:
         store.require_current_schema()
-        vintages: list[Vintage] = [v for series in series_ids(catalogue) for v in store.vintages(series)]
-    chosen = year if year is not None else default_year(catalogue, vintages, cutoff)
-    if not 2015 <= chosen <= 2100:
-        raise MonitorError(f"året {chosen} er ikke gyldig for KOSTRA (fra 2015)")
-    tables = build_kostra_tables(catalogue, vintages, chosen, cutoff)
-    data_per = day.strftime("%d.%m.%Y")
-    title = f"KOSTRA-tall {chosen} – data per {data_per}"
-    content = {"html": lambda: to_html(tables, title, data_per).encode("utf-8"),
-               "csv": lambda: to_csv(tables, data_per), "xlsx": lambda: to_xlsx(tables, data_per)}[fmt]()
+        content, data_per, chosen = render_kostra(
+            catalogue, store, fmt, as_of.date() if as_of else None, year, datetime.now(zone).date(), zone
+        )
+    tables = len(catalogue.areas)
     _write(out, content)
-    click.echo(f"{out}: {len(tables)} KOSTRA-tabeller for {chosen}, data per {data_per}.")
+    click.echo(f"{out}: {tables} KOSTRA-tabeller for {chosen}, data per {data_per}.")
 
 
 export.add_command(export_kostra)

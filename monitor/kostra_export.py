@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from html import escape
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from monitor.baseline import BASELINE_VINTAGE
+from monitor.errors import MonitorError
 from monitor.export_formats import append_value_row, csv_bytes, sheet_name
 from monitor.exports import REVISED_MARK, SUPPRESSED_MARK, as_of_vintages
 from monitor.kostra import KostraCatalogue, Row
 from monitor.model import Vintage
+from monitor.store import Store
 from monitor.numbers import format_value
 
 NOMINAL_MARK = "³"
@@ -223,3 +226,21 @@ def to_xlsx(tables: list[KostraTable], data_per: str) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def render_kostra(
+    kostra: KostraCatalogue, store: Store, fmt: str, as_of: date | None, year: int | None, today: date, zone: ZoneInfo,
+) -> tuple[bytes, str, int]:
+    """The KOSTRA export as bytes, its "data per" date and its year (CLI and web alike)."""
+    cutoff = datetime.combine(as_of, time.max, zone) if as_of else None
+    with store.reading():
+        vintages = [v for series in series_ids(kostra) for v in store.vintages(series)]
+    chosen = year if year is not None else default_year(kostra, vintages, cutoff)
+    if not 2015 <= chosen <= 2100:
+        raise MonitorError(f"året {chosen} er ikke gyldig for KOSTRA (fra 2015)")
+    tables = build_kostra_tables(kostra, vintages, chosen, cutoff)
+    data_per = (as_of or today).strftime("%d.%m.%Y")
+    title = f"KOSTRA-tall {chosen} – data per {data_per}"
+    renderers = {"html": lambda: to_html(tables, title, data_per).encode("utf-8"),
+                 "csv": lambda: to_csv(tables, data_per), "xlsx": lambda: to_xlsx(tables, data_per)}
+    return renderers[fmt](), data_per, chosen

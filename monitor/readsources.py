@@ -7,14 +7,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from monitor.catalogue import Catalogue, Indicator
+from monitor.catalogue import Catalogue
 from monitor.fetchrequests import FetchRequest, latest_requests
 from monitor.jobs import next_check
+from monitor.kostra import KOSTRA_SOURCE, KostraCatalogue
 from monitor.model import TableMeta
 from monitor.readindicator import OUTCOME_WORDS, fetch_tables, table_url
+from monitor.readmodel import area_slug
 from monitor.store import Store
 
-SOURCE_LABELS = {"ssb": "SSB", "fhi": "FHI", "udir": "Udir"}
+SOURCE_LABELS = {"ssb": "SSB", "fhi": "FHI", "udir": "Udir", KOSTRA_SOURCE: "SSB KOSTRA"}
 IMPORT_SOURCES = ("import", "import:miljodir")
 
 
@@ -25,7 +27,7 @@ class TableRow:
     table: str
     url: str | None
     meta: TableMeta | None
-    indicators: list[Indicator]
+    users: list[tuple[str, str]]  # (path, text): the indicators, or the KOSTRA rows, the table feeds
     last_attempt: str | None  # UTC ISO
     last_outcome: str | None  # ok | unchanged | failed
     last_success: str | None
@@ -57,15 +59,22 @@ class SourcesPage:
     imports: list[dict[str, Any]]  # the newest import runs, newest first
 
 
-def sources_page(catalogue: Catalogue, store: Store, now: datetime, *, import_limit: int = 20) -> SourcesPage:
-    """Every online source the catalogue uses, in a fixed order, with one row per table."""
+def sources_page(
+    catalogue: Catalogue, store: Store, now: datetime, *, import_limit: int = 20, kostra: KostraCatalogue | None = None,
+) -> SourcesPage:
+    """Every online source the catalogue (and kostra.yaml, when given) uses, in a fixed order, one row per table."""
     zone = now.tzinfo if isinstance(now.tzinfo, ZoneInfo) else ZoneInfo("Europe/Oslo")
     requests = latest_requests(store)
-    users: dict[tuple[str, str], list[Indicator]] = {}
+    users: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for indicator in catalogue.indicators:
         if indicator.fetch is not None:
             for table in fetch_tables(indicator):
-                users.setdefault((indicator.fetch.kind, table), []).append(indicator)
+                users.setdefault((indicator.fetch.kind, table), []).append((f"/indikator/{indicator.id}", indicator.id))
+    for area in kostra.areas if kostra is not None else []:
+        for row in area.rows:
+            if row.ssb is not None:
+                users.setdefault((KOSTRA_SOURCE, row.ssb.table), []).append(
+                    (f"/kostra/{area_slug(area.name)}#rad-{row.id}", row.id))
     groups: list[SourceGroup] = []
     for source, label in SOURCE_LABELS.items():
         tables = sorted(table for kind, table in users if kind == source)
@@ -78,7 +87,8 @@ def sources_page(catalogue: Catalogue, store: Store, now: datetime, *, import_li
             attempt = store.last_run(source, table, ("ok", "unchanged", "failed"))
             success = store.last_run(source, table)
             group.rows.append(TableRow(
-                table=table, url=table_url(source, table), meta=known.get(table), indicators=users[(source, table)],
+                table=table, url=table_url("ssb" if source == KOSTRA_SOURCE else source, table), meta=known.get(table),
+                users=users[(source, table)],
                 last_attempt=attempt["finished_at"] if attempt else None,
                 last_outcome=attempt["outcome"] if attempt else None,
                 last_success=success["finished_at"] if success else None,
@@ -90,6 +100,8 @@ def sources_page(catalogue: Catalogue, store: Store, now: datetime, *, import_li
     return SourcesPage(groups, imports[:import_limit])
 
 
-def known_source(catalogue: Catalogue, source: str) -> bool:
-    """True when `source` is an online source the catalogue fetches from."""
+def known_source(catalogue: Catalogue, source: str, kostra: KostraCatalogue | None = None) -> bool:
+    """True when `source` is an online source the catalogue (or kostra.yaml's SSB rows) fetches from."""
+    if source == KOSTRA_SOURCE:
+        return kostra is not None and bool(kostra.fetched_series)
     return source in SOURCE_LABELS and any(i.fetch is not None and i.fetch.kind == source for i in catalogue.indicators)

@@ -1,4 +1,5 @@
-"""The JSON API: indicators with their evaluation, vintages and fetch history, and JSON-stat 2.0 series.
+"""The JSON API: indicators with their evaluation, vintages and fetch history, JSON-stat 2.0 series, and the
+KOSTRA peer comparison (/api/kostra).
 
 Read-only GET routes under /api. They answer to the same gate as the pages (`web.auth`): with
 MONITOR_READ_OPEN=false an anonymous request gets 401 JSON. The answers are built in
@@ -10,10 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response, abort, request
 
 from monitor.catalogue import Catalogue, Indicator
 from monitor.readapi import indicator_detail, indicator_list_json, indicator_rows, jsonstat_dataset
+from monitor.readkostra import kostra_json
 from monitor.store import Store
 from web import clock
 
@@ -68,3 +70,16 @@ def indicator_jsonstat(indicator_id: str) -> Response:
     with _open_store() as store:
         vintages = clock.kommune(store, (catalogue, now)).vintages.get(found.id, [])
     return _json(jsonstat_dataset(catalogue, found, vintages))
+
+
+@bp.get("/kostra")
+def kostra() -> Response:
+    """The KOSTRA peer comparison for a year (?ar=, default the newest with figures for Asker)."""
+    catalogue = clock.kostra()
+    if catalogue is None:
+        abort(404, description="KOSTRA-sammenligningen er ikke satt opp for denne kommunen (kostra.yaml mangler).")
+    year_text = request.args.get("ar", "")
+    if year_text and (not year_text.isdigit() or not 2015 <= int(year_text) <= 2100):
+        abort(400, description=f"Ugyldig år: {year_text!r}. Velg et år fra 2015.")
+    with _open_store() as store:
+        return _json(kostra_json(catalogue, store, clock.now(), int(year_text) if year_text else None))

@@ -2,25 +2,31 @@
 
 The clock is the real one in the configured time zone, unless the app config fixes it for tests:
 `app.config["MONITOR_TODAY"]` (a `date` or "YYYY-MM-DD": noon that day, local time) or
-`app.config["MONITOR_NOW"]` (an aware `datetime`). The catalogue is parsed once per app and parsed
-again only when the file changes (its path, mtime, size or inode).
+`app.config["MONITOR_NOW"]` (an aware `datetime`). The catalogue and kostra.yaml are parsed once per app and
+parsed again only when the file changes (its path, mtime, size or inode).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import date, datetime, time
+from pathlib import Path
+from typing import TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 
 from monitor.catalogue import Catalogue, load_catalogue
+from monitor.kostra import KostraCatalogue, kostra_path_for, load_kostra
 from monitor.readcache import KommuneReads, kommune_reads
 from monitor.settings import Settings
 from monitor.store import Store
 
 _LOCK = threading.Lock()
 _CATALOGUE_KEY = "monitor_catalogue"
+_KOSTRA_KEY = "monitor_kostra"
+T = TypeVar("T")
 
 
 def settings() -> Settings:
@@ -55,21 +61,33 @@ def today() -> date:
 
 def catalogue() -> Catalogue:
     """The catalogue, parsed once and again only when the file changes."""
-    path = settings().catalogue
+    return _parsed(settings().catalogue, _CATALOGUE_KEY, load_catalogue)
+
+
+def kostra() -> KostraCatalogue | None:
+    """kostra.yaml next to the catalogue, parsed once and again only when it changes; None when there is none."""
+    path = kostra_path_for(settings().catalogue)
+    if not path.exists():
+        return None
+    return _parsed(path, _KOSTRA_KEY, load_kostra)
+
+
+def _parsed(path: Path, slot: str, load: Callable[[Path], T]) -> T:
+    """`load(path)`, remembered in the app under `slot` until the file's path, mtime, size or inode changes."""
     try:
         stat = path.stat()
         key: tuple[object, ...] = (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
     except OSError:
-        return load_catalogue(path)  # raises a CatalogueError naming the file
-    cached = current_app.extensions.get(_CATALOGUE_KEY)
+        return load(path)  # raises an error naming the file
+    cached = current_app.extensions.get(slot)
     if cached is not None and cached[0] == key:
-        return cached[1]
+        return cast(T, cached[1])
     with _LOCK:
-        cached = current_app.extensions.get(_CATALOGUE_KEY)
+        cached = current_app.extensions.get(slot)
         if cached is not None and cached[0] == key:
-            return cached[1]
-        parsed = load_catalogue(path)
-        current_app.extensions[_CATALOGUE_KEY] = (key, parsed)
+            return cast(T, cached[1])
+        parsed = load(path)
+        current_app.extensions[slot] = (key, parsed)
         return parsed
 
 

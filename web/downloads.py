@@ -1,4 +1,4 @@
-"""The export page: the årsrapport tables as XLSX, CSV or HTML, as of any date, the same as `monitor export`."""
+"""The export page: the årsrapport and KOSTRA tables as XLSX, CSV or HTML, as of any date, as `monitor export`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, render_template, request
 
 from monitor.export_formats import render_arsrapport
+from monitor.kostra_export import render_kostra
 from monitor.errors import MonitorError
 from web import clock
 from web.views import open_store
@@ -22,10 +23,33 @@ MEDIA = {
 
 
 @bp.get("/eksport")
-def export_page() -> str:
+def export_page() -> tuple[str, int]:
     """A form for the årsrapport export."""
+    return _form(None)
+
+
+def _form(error: str | None, status: int = 200) -> tuple[str, int]:
     today = clock.now().date()
-    return render_template("export.html", first=2019, last=today.year - 1, today=today, error=None)
+    return render_template(
+        "export.html", first=2019, last=today.year - 1, today=today, error=error, kostra=clock.kostra() is not None,
+    ), status
+
+
+def _as_of() -> date | None:
+    text = request.args.get("per", "")
+    return date.fromisoformat(text) if text else None
+
+
+def _format() -> str:
+    fmt = request.args.get("format", "xlsx")
+    if fmt not in MEDIA:
+        raise ValueError(f"ukjent format {fmt!r}")
+    return fmt
+
+
+def _file(content: bytes, fmt: str, name: str) -> Response:
+    disposition = "inline" if fmt == "html" else "attachment"
+    return Response(content, mimetype=MEDIA[fmt], headers={"Content-Disposition": f'{disposition}; filename="{name}"'})
 
 
 @bp.get("/eksport/arsrapport")
@@ -34,18 +58,30 @@ def arsrapport() -> Response | tuple[str, int]:
     today = clock.now().date()
     try:
         first, last = int(request.args.get("fra", "")), int(request.args.get("til", ""))
-        fmt = request.args.get("format", "xlsx")
-        if fmt not in MEDIA:
-            raise ValueError(f"ukjent format {fmt!r}")
-        as_of_text = request.args.get("per", "")
-        as_of = date.fromisoformat(as_of_text) if as_of_text else None
+        fmt, as_of = _format(), _as_of()
         with open_store() as store:
             content, data_per = render_arsrapport(
                 clock.catalogue(), store, first, last, fmt, as_of, today, ZoneInfo(clock.settings().timezone)
             )
     except (ValueError, MonitorError) as exc:
-        message = str(exc) if isinstance(exc, MonitorError) else f"ugyldig valg: {exc}"
-        return render_template("export.html", first=2019, last=today.year - 1, today=today, error=message), 400
-    name = f"arsrapport-indikatorer-{first}-{last}-per-{data_per.replace('.', '-')}.{fmt}"
-    disposition = "inline" if fmt == "html" else "attachment"
-    return Response(content, mimetype=MEDIA[fmt], headers={"Content-Disposition": f'{disposition}; filename="{name}"'})
+        return _form(str(exc) if isinstance(exc, MonitorError) else f"ugyldig valg: {exc}", 400)
+    return _file(content, fmt, f"arsrapport-indikatorer-{first}-{last}-per-{data_per.replace('.', '-')}.{fmt}")
+
+
+@bp.get("/eksport/kostra")
+def kostra() -> Response | tuple[str, int]:
+    """The KOSTRA tables in the handlingsprogram's layout, the same as `monitor export kostra`."""
+    kostra_catalogue = clock.kostra()
+    if kostra_catalogue is None:
+        return _form("KOSTRA-sammenligningen er ikke satt opp for denne kommunen (kostra.yaml mangler).", 404)
+    try:
+        fmt, as_of = _format(), _as_of()
+        year_text = request.args.get("ar", "")
+        year = int(year_text) if year_text else None
+        with open_store() as store:
+            content, data_per, chosen = render_kostra(
+                kostra_catalogue, store, fmt, as_of, year, clock.now().date(), ZoneInfo(clock.settings().timezone)
+            )
+    except (ValueError, MonitorError) as exc:
+        return _form(str(exc) if isinstance(exc, MonitorError) else f"ugyldig valg: {exc}", 400)
+    return _file(content, fmt, f"kostra-{chosen}-per-{data_per.replace('.', '-')}.{fmt}")

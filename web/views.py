@@ -23,7 +23,7 @@ bp = Blueprint("views", __name__)
 formatting.register(bp)
 
 # Links in the header (path, text, role needed to see it), shown when the app has a GET route at that path.
-NAV = (("/", "Oversikt", None), ("/kilder", "Kilder", None), ("/eksport", "Eksport", None), ("/import", "Import", "editor"))
+NAV = (("/", "Oversikt", None), ("/kostra", "KOSTRA", None), ("/kilder", "Kilder", None), ("/eksport", "Eksport", None), ("/import", "Import", "editor"))
 
 
 def open_store() -> Store:
@@ -73,7 +73,7 @@ def indicator(indicator_id: str) -> str:
 def sources() -> str:
     """One row per source table: last attempt, last success, the source's stamp, next run, error."""
     with open_store() as store:
-        page = sources_page(clock.catalogue(), store, clock.now())
+        page = sources_page(clock.catalogue(), store, clock.now(), kostra=clock.kostra())
     return render_template("sources.html", page=page)
 
 
@@ -81,7 +81,7 @@ def sources() -> str:
 @auth.login_required("admin")
 def request_source_fetch(source: str) -> ResponseReturnValue:
     """An admin asks for a fetch now: recorded in fetch_requests; the scheduler carries it out."""
-    if not known_source(clock.catalogue(), source):
+    if not known_source(clock.catalogue(), source, clock.kostra()):
         abort(404, description="Ukjent kilde.")
     user = auth.current_user()
     who = user.username if user is not None else "ukjent"

@@ -1,8 +1,8 @@
 """The browser tests' set-up: a seeded database, `monitor serve` on a free port, and Debian's Chromium.
 
 The database gets the baseline (`monitor init`), an SSB fetch against the fake PxWebApi with one table
-failing, an FHI fetch against the fake FHI, Udir unreachable, and an import with new, revised and
-status values, so the overview shows every kind of state. An admin user can log in.
+failing, an FHI fetch against the fake FHI, Udir unreachable, an import with new, revised and
+status values, so the overview shows every kind of state, and a KOSTRA fetch with one table failing. An admin user can log in.
 
 Chromium is Debian's (`/usr/bin/chromium`, installed by `make install-test`), driven by Playwright's
 Python package; Playwright's own browser download is never used. Without Chromium, Playwright or
@@ -36,6 +36,7 @@ CHROMIUM_ARGS = [
 ]
 AXE_JS = Path(os.environ.get("MONITOR_AXE_JS", REPO / ".venv/node/node_modules/axe-core/axe.min.js"))
 ARTIFACTS = REPO / "tests" / "artifacts"
+KOSTRA_FIXTURES = REPO / "tests" / "fixtures" / "ssb-v2-kostra"
 ADMIN = ("anne", "et langt og godt passord 42")
 MONITOR = str(Path(sys.executable).parent / "monitor")
 
@@ -81,6 +82,10 @@ def seeded_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
         csv.write_text(IMPORT_CSV, encoding="utf-8")
         _run(env, "import", str(csv), "--by", "planlegger")
         _run(env, "user", "add", ADMIN[0], "--role", "admin", "--password-stdin", stdin=ADMIN[1] + "\n")
+    # The KOSTRA comparison: every table but the barnevern one (12279), which SSB refuses.
+    with FakePxWebApi(KOSTRA_FIXTURES) as kostra_ssb:
+        kostra_ssb.inject("/tables/12279/data", "http400_problem", times=None, detail="Value KOSndubvinnbygge0000 is not valid")
+        _run({**env, "MONITOR_SSB_URL": kostra_ssb.base_url}, "kostra", "fetch", ok=(1,))
     yield env
 
 
