@@ -7,7 +7,8 @@ and each digest becomes one row of `alert_outbox`; `monitor.outbox` delivers the
 store: `now` is always an argument.
 
 Kinds of episode (subject in brackets):
-- fetch_failing [the source table, e.g. "ssb:12143"]: the newest fetch of the table failed;
+- fetch_failing [the source table, e.g. "ssb:12143", or "ssb-kostra:12255" for a table of the KOSTRA peer
+  comparison in kostra.yaml]: the newest fetch of the table failed;
 - late [indicator id]: the evaluation's state is `late` (not `due`, `pending` or waiting for a survey wave);
 - off_target [indicator id]: the target status is `not_met`.
 """
@@ -24,12 +25,13 @@ from zoneinfo import ZoneInfo
 from monitor.catalogue import Catalogue, Indicator
 from monitor.errors import MonitorError
 from monitor.evaluate import Evaluation, State, TargetStatus, short_label
+from monitor.kostra import KOSTRA_SOURCE
 from monitor.store import Store
 
 KINDS = ("fetch_failing", "late", "off_target")
 EVENTS = ("opened", "reminder", "resolved")
 KIND_WORDS = {"fetch_failing": "innhenting feiler", "late": "forsinket", "off_target": "målet er ikke nådd"}
-SOURCE_LABELS = {"ssb": "SSB", "fhi": "FHI", "udir": "Udir"}
+SOURCE_LABELS = {"ssb": "SSB", "fhi": "FHI", "udir": "Udir", KOSTRA_SOURCE: "SSB KOSTRA"}
 # Runs happen at about the same time each day; a reminder due "in 7 days" must not slip a whole day
 # because today's run started a few minutes earlier than the one a week ago.
 REMIND_SLACK = timedelta(hours=1)
@@ -175,7 +177,8 @@ def describe(catalogue: Catalogue, kind: str, subject: str) -> Subject:
         users = _table_users(catalogue).get(subject, [])
         aliases = {subject, source} | {indicator.source.name for indicator in users}
         label = SOURCE_LABELS.get(source, source)
-        return Subject(kind, subject, f"{label}-tabell {table}", "/kilder", None, frozenset(aliases))
+        path = "/kostra" if source == KOSTRA_SOURCE else "/kilder"
+        return Subject(kind, subject, f"{label}-tabell {table}", path, None, frozenset(aliases))
     indicator = catalogue.by_id.get(subject)
     if indicator is None:
         return Subject(kind, subject, subject, f"/indikator/{subject}", None, frozenset({subject}))
@@ -187,9 +190,10 @@ def describe(catalogue: Catalogue, kind: str, subject: str) -> Subject:
 
 
 def find_conditions(
-    catalogue: Catalogue, store: Store, evaluations: Iterable[Evaluation], zone: ZoneInfo = OSLO
+    catalogue: Catalogue, store: Store, evaluations: Iterable[Evaluation], zone: ZoneInfo = OSLO,
+    kostra_tables: Mapping[str, int] | None = None,
 ) -> Findings:
-    """The conditions one evaluation of the whole catalogue shows."""
+    """The conditions one evaluation of the whole catalogue shows, and the failing KOSTRA tables (table → rows)."""
     conditions: list[Condition] = []
     unknown: set[tuple[str, str]] = set()
     resolved: dict[str, str] = {}
@@ -219,15 +223,28 @@ def find_conditions(
         when = parse_iso(run["finished_at"]).astimezone(zone)
         detail = f"Siste forsøk {when:%Y-%m-%d %H:%M} feilet: {run['error'] or 'ukjent feil'}. Gjelder: {shown}."
         conditions.append(Condition(describe(catalogue, "fetch_failing", subject), detail))
+    for table, rows in sorted((kostra_tables or {}).items()):
+        subject = f"{KOSTRA_SOURCE}:{table}"
+        resolved[subject] = "Siste henting av tabellen lyktes."
+        run = store.last_run(KOSTRA_SOURCE, table, ("ok", "unchanged", "failed"))
+        if run is None or run["outcome"] != "failed":
+            continue
+        when = parse_iso(run["finished_at"]).astimezone(zone)
+        detail = (f"Siste forsøk {when:%Y-%m-%d %H:%M} feilet: {run['error'] or 'ukjent feil'}. "
+                  f"Gjelder {rows} {'rad' if rows == 1 else 'rader'} i KOSTRA-sammenligningen.")
+        conditions.append(Condition(describe(catalogue, "fetch_failing", subject), detail))
     return Findings(conditions, frozenset(unknown), resolved)
 
 
 # -- silences ----------------------------------------------------------------------------------------
 
 
-def silence_targets(catalogue: Catalogue) -> dict[str, str]:
+def silence_targets(catalogue: Catalogue, kostra_tables: Iterable[str] = ()) -> dict[str, str]:
     """Every name a silence may use, with what it is: indicator ids, Kilde texts, fetch sources and tables."""
     targets: dict[str, str] = {}
+    for table in kostra_tables:
+        targets.setdefault(KOSTRA_SOURCE, "alle hentinger til KOSTRA-sammenligningen")
+        targets[f"{KOSTRA_SOURCE}:{table}"] = f"SSB KOSTRA-tabell {table}"
     for indicator in catalogue.indicators:
         targets[indicator.id] = f"indikator: {short_label(indicator)}"
     for indicator in catalogue.indicators:
@@ -239,10 +256,11 @@ def silence_targets(catalogue: Catalogue) -> dict[str, str]:
 
 
 def add_silence(
-    store: Store, catalogue: Catalogue, target: str, until: datetime, reason: str, by: str | None, now: datetime
+    store: Store, catalogue: Catalogue, target: str, until: datetime, reason: str, by: str | None, now: datetime,
+    kostra_tables: Iterable[str] = (),
 ) -> int:
     """Silence every alert about `target` until `until` (exclusive); returns the silence's id."""
-    if target not in silence_targets(catalogue):
+    if target not in silence_targets(catalogue, kostra_tables):
         raise SilenceError(
             f"ukjent indikator eller kilde {target!r}: bruk en indikator-id, en kildetekst (som «Asker kommune»), "
             "en hentekilde (ssb, fhi, udir) eller en tabell (ssb:12143)"

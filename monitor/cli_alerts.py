@@ -32,6 +32,7 @@ from monitor.alerts import (
 from monitor.assessment import evaluate_all
 from monitor.catalogue import EMAIL, Catalogue, load_catalogue
 from monitor.errors import ConfigError, MonitorError
+from monitor.kostra import kostra_path_for, load_kostra
 from monitor.outbox import DeliveryResult, SmtpConfig, deliver, outbox_rows, smtp_connection
 from monitor.settings import Settings
 from monitor.store import Store
@@ -81,13 +82,20 @@ class AlertRun:
     delivered: DeliveryResult
 
 
+def kostra_tables(settings: Settings) -> dict[str, int]:
+    """The KOSTRA comparison's SSB tables (table → rows) when kostra.yaml is next to the catalogue; else none."""
+    path = kostra_path_for(settings.catalogue)
+    return load_kostra(path).fetched_tables if path.exists() else {}
+
+
 def run_alerts(settings: Settings, catalogue: Catalogue, store: Store, now: datetime) -> AlertRun:
     """Evaluate now, record transitions and queue what is due, then send everything pending."""
     config = alert_config(settings)
     smtp = smtp_config(settings)
     zone = ZoneInfo(settings.timezone)
     evaluations = evaluate_all(catalogue, store, now.astimezone(zone).date(), now, zone)
-    recorded = record(store, catalogue, find_conditions(catalogue, store, evaluations, zone), config, now)
+    findings = find_conditions(catalogue, store, evaluations, zone, kostra_tables(settings))
+    recorded = record(store, catalogue, findings, config, now)
     delivered = deliver(store, lambda: smtp_connection(smtp), now)
     return AlertRun(recorded, delivered)
 
@@ -218,7 +226,7 @@ def silence_add(target: str, until_text: str, reason: str, actor: str | None) ->
     who = actor or settings.import_by or _login_name()
     with Store(settings.db, create=False) as store:
         store.require_current_schema()
-        ident = add_silence(store, catalogue, target, until, reason, who, _now(settings))
+        ident = add_silence(store, catalogue, target, until, reason, who, _now(settings), kostra_tables(settings))
     ends = until.astimezone(zone)
     click.echo(f"Demping {ident}: varsler om {target} sendes ikke før {ends:%Y-%m-%d %H:%M} ({reason}).")
 

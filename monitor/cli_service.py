@@ -20,6 +20,8 @@ from monitor.catalogue import load_catalogue
 from monitor.errors import MonitorError
 from monitor.evaluate import STATE_WORDS, TARGET_WORDS, State
 from monitor.fetchrequests import run_pending
+from monitor.kostra import KOSTRA_SOURCE, KostraCatalogue, kostra_path_for, load_kostra
+from monitor.kostra_fetch import run_kostra_fetch
 from monitor.schedlock import acquire, heartbeat, release
 from monitor.scheduler import build_scheduler
 from monitor.settings import Settings
@@ -75,11 +77,17 @@ def schedule() -> None:
 
     fetching = threading.Lock()  # the daily job and a fetch asked for in the UI never run at once
 
+    kostra = _kostra_to_fetch(settings)
+
     def run_source(source: str) -> None:
         with fetching, Store(settings.db, create=False) as job_store:
-            report = run_fetch(settings, catalogue, job_store, source)
+            if source == KOSTRA_SOURCE and kostra is not None:
+                report = run_kostra_fetch(settings, kostra, job_store)
+            else:
+                report = run_fetch(settings, catalogue, job_store, source)
+        label = "SSB KOSTRA" if source == KOSTRA_SOURCE else ONLINE_SOURCES[source].label
         for table in report.failed:
-            log.error("%s %s: %s", ONLINE_SOURCES[source].label, table.table, table.error)
+            log.error("%s %s: %s", label, table.table, table.error)
         log.info("%s: %d tabeller, %d feilet, %d forespørsler", source, len(report.tables), len(report.failed), report.requests)
         alerts_after_fetch(settings, catalogue)  # e-mail what changed (no-op without MONITOR_SMTP_HOST)
 
@@ -87,7 +95,7 @@ def schedule() -> None:
         with Store(settings.db, create=False) as beating:
             heartbeat(beating, _now(settings))
 
-    known = set(sources_used(catalogue))
+    known = set(sources_used(catalogue)) | ({KOSTRA_SOURCE} if kostra is not None else set())
 
     def requested() -> None:
         with Store(settings.db, create=False) as request_store:
@@ -111,6 +119,16 @@ def schedule() -> None:
         release(store)
         store.close()
         click.echo("Planleggeren er stoppet.")
+
+
+def _kostra_to_fetch(settings: Settings) -> KostraCatalogue | None:
+    """kostra.yaml next to the catalogue when it has rows to fetch from SSB; None otherwise (no KOSTRA job)."""
+    path = kostra_path_for(settings.catalogue)
+    if not path.exists():
+        log.info("%s finnes ikke: KOSTRA-sammenligningen hentes ikke", path)
+        return None
+    kostra = load_kostra(path)
+    return kostra if kostra.fetched_series else None
 
 
 @click.command()

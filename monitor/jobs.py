@@ -26,8 +26,9 @@ class SourceJob:
         return CronTrigger(hour=self.hour, minute=self.minute, timezone=timezone)
 
 
-# SSB at 08:30, away from 07:55–08:15 and the 05:00/11:30 metadata refreshes; FHI and Udir after it.
-JOBS = (SourceJob("ssb", 8, 30), SourceJob("fhi", 9, 0), SourceJob("udir", 9, 15))
+# SSB at 08:30, away from 07:55–08:15 and the 05:00/11:30 metadata refreshes; FHI and Udir after it; the KOSTRA
+# peer comparison (kostra.yaml, run-log source "ssb-kostra") last, so the two SSB runs never share SSB's rate window.
+JOBS = (SourceJob("ssb", 8, 30), SourceJob("fhi", 9, 0), SourceJob("udir", 9, 15), SourceJob("ssb-kostra", 9, 30))
 
 
 def next_check(source: str, now: datetime, timezone: ZoneInfo) -> datetime | None:

@@ -290,6 +290,33 @@ def test_one_digest_per_recipient_and_fetch_failures_go_to_ops_only(
     assert "Målet er ikke nådd: Sykefraværsprosent" in text
 
 
+def test_a_failing_kostra_table_alerts_ops_and_its_recovery_is_told(
+    tmp_path: Path, catalogue: Catalogue, seeded: Store, server: SmtpServer
+) -> None:
+    (tmp_path / "kostra.yaml").write_bytes((REPO / "kostra.yaml").read_bytes())  # next to alerts.yaml
+    settings = settings_for(tmp_path, server.port)
+    when = BEFORE_LATE - timedelta(hours=1)
+    seeded.record_failure(RunRecord("ssb-kostra", "12255", when, when), "tabell 12255: HTTP 400 fra SSB")
+    run_alerts(settings, catalogue, seeded, BEFORE_LATE)  # nothing else is wrong yet
+    assert len(server.received) == 1
+    message = server.received[0].message
+    assert message["To"] == OPS and message["Subject"] == "Indikatormonitor: Innhenting feiler – SSB KOSTRA-tabell 12255"
+    text = message.get_body(("plain",)).get_content()
+    assert "HTTP 400 fra SSB" in text and "rader i KOSTRA-sammenligningen" in text
+    assert "https://monitor.asker.test/kostra" in text
+    # The table is fetched again the next day: one resolved notice.
+    later = BEFORE_LATE + timedelta(days=1)
+    seeded.write_run(RunRecord("ssb-kostra", "12255", later, later), [])
+    run_alerts(settings, catalogue, seeded, later)
+    assert len(server.received) == 2
+    assert server.received[1].message["Subject"] == "Indikatormonitor: Løst: innhenting feiler – SSB KOSTRA-tabell 12255"
+    # Without kostra.yaml next to the catalogue, KOSTRA tables are not looked at.
+    (tmp_path / "kostra.yaml").unlink()
+    seeded.record_failure(RunRecord("ssb-kostra", "12255", later, later), "igjen")
+    run_alerts(settings, catalogue, seeded, later + timedelta(hours=1))
+    assert len(server.received) == 2
+
+
 def test_late_while_the_fetch_fails_is_neither_opened_nor_resolved(
     tmp_path: Path, catalogue: Catalogue, store: Store, server: SmtpServer
 ) -> None:
