@@ -6,6 +6,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import getpass
+
 import click
 
 from monitor.cli_export import FORMATS, _write, export
@@ -122,3 +124,47 @@ def fetch(tables: tuple[str, ...]) -> None:
     click.echo(f"{len(report.tables)} tabeller, {len(report.failed)} feilet, {report.requests} forespørsler til SSB.")
     if report.failed:
         click.get_current_context().exit(1)
+
+
+@kostra.command("template")
+@click.option("--year", type=int, required=True, help="Året tallene gjelder.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="CSV-filen malen skrives til.")
+def template(year: int, out: Path) -> None:
+    """En CSV-mal med KOSTRA-tallene SSB-hentingen ikke gir for året (rader uten SSB-serie, ASSS, justerte tall)."""
+    from monitor.kostra_import import render_template_csv, template_lines
+
+    if not 2015 <= year <= 2100:
+        raise MonitorError(f"året {year} er ikke gyldig for KOSTRA (fra 2015)")
+    settings = _settings()
+    _, catalogue = _kostra(settings)
+    with Store(settings.db, create=False) as store:
+        store.require_current_schema()
+        lines = template_lines(catalogue, store, year)
+    _write(out, render_template_csv(lines))
+    click.echo(f"{out}: {len(lines)} linjer å fylle ut for {year} ({len({line.row.id for line in lines})} KOSTRA-rader).")
+
+
+@kostra.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--by", "actor", help="Hvem som importerer (ellers MONITOR_IMPORT_BY eller brukernavnet).")
+def import_(file: Path, actor: str | None) -> None:
+    """Importer KOSTRA-tall fra en utfylt mal (CSV eller XLSX): alt eller ingenting, feil med fil og linje."""
+    from monitor.kostra_import import import_kostra_file
+
+    settings = _settings()
+    _, catalogue = _kostra(settings)
+    now = datetime.now(ZoneInfo(settings.timezone))
+    with Store(settings.db, create=False) as store:
+        store.require_current_schema()
+        result = import_kostra_file(store, catalogue, file, now=now, actor=actor or settings.import_by or _login_name())
+    if result.run_id is None:
+        click.echo(f"{file}: {result.rows} rader, ingen endring (filen er importert før, eller tallene er de samme).")
+    else:
+        click.echo(f"{file}: {result.rows} rader, {result.new_vintages} nye verdier for {', '.join(result.periods)}.")
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except OSError:
+        return "ukjent"

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Protocol
 
 from monitor import miljodir
 from monitor.catalogue import Catalogue, Indicator, SourceKind, Unit
@@ -27,6 +28,19 @@ SPAN_SOURCES = frozenset({SourceKind.FHI})
 MAX_SPAN_YEARS = 10
 WHOLE_UNITS = frozenset({Unit.RANK, Unit.COUNT})
 FORMATS = ("auto", "standard", "miljodir")
+
+
+class Measure(Protocol):
+    """What a value is checked against: an indicator, or a KOSTRA row (monitor.kostra_import)."""
+
+    @property
+    def unit(self) -> Unit: ...
+
+    @property
+    def symbol(self) -> str | None: ...
+
+    @property
+    def scale(self) -> tuple[int, int] | None: ...
 
 
 @dataclass(frozen=True)
@@ -61,7 +75,7 @@ def parse_value(text: str) -> float:
     return float(cleaned)
 
 
-def value_range(indicator: Indicator) -> tuple[float | None, float | None]:
+def value_range(indicator: Measure) -> tuple[float | None, float | None]:
     """The allowed (low, high) for a value of this indicator; None means unbounded."""
     if indicator.unit is Unit.SHARE:
         return 0.0, 100.0
@@ -74,7 +88,7 @@ def value_range(indicator: Indicator) -> tuple[float | None, float | None]:
     return None, None
 
 
-def describe_range(indicator: Indicator) -> str:
+def describe_range(indicator: Measure) -> str:
     """The allowed values in bokmål, as the template shows them: '0–100', '1–5', '≥ 1, hele tall', 'alle tall'."""
     low, high = value_range(indicator)
     if low is None and high is None:
@@ -161,7 +175,7 @@ def check_rows(
         period, period_problem = check_period(indicator, row.cells["period"], today)
         if period_problem is not None:
             row_problems.append(("period", period_problem))
-        value, status, value_problems = _value_and_status(indicator, row.cells)
+        value, status, value_problems = value_and_status(indicator, row.cells)
         row_problems += value_problems
         if period is not None:
             key = (ident, region, period)
@@ -187,7 +201,8 @@ def check_rows(
     return CheckedRows(observations, tuple(skipped))
 
 
-def _value_and_status(indicator: Indicator, cells: dict[str, str]) -> tuple[float | None, str | None, list[tuple[str, str]]]:
+def value_and_status(indicator: Measure, cells: dict[str, str]) -> tuple[float | None, str | None, list[tuple[str, str]]]:
+    """The row's value or status (Ikke målt, Tall kommer), or the (column, problem) pairs that refuse it."""
     raw_value = cells["value"]
     raw_status = cells.get("status", "")
     status = STATUS_TEXT.get(raw_status.lower()) if raw_status else None

@@ -213,6 +213,8 @@ def _origin(held: list[Vintage], year: int, table: str | None, suffix: str = "")
     if latest.vintage == BASELINE_VINTAGE:
         return "Trykt i Handlingsprogram 2024–2027."
     stamp = datetime.fromisoformat(latest.retrieved_at).strftime("%d.%m.%Y")
+    if latest.source.startswith("import"):
+        return f"Importert {stamp}."
     where = f"SSB tabell {table}" if table else latest.source
     return f"{where}{suffix}, hentet {stamp}."
 
