@@ -124,11 +124,17 @@ class RowFreshness:
         return FRESHNESS_WORDS[self.state]
 
 
+def expected_kostra_year(today: date) -> int:
+    """The newest year KOSTRA should have published on `today` (year Y on 15 March of Y+1)."""
+    expected = expected_latest(KOSTRA_PRELIMINARY, Frequency.ANNUAL, 0, today, [])
+    assert expected is not None  # the KOSTRA calendar always has an expected year
+    return expected
+
+
 def row_freshness(newest_year: int | None, *, fetched: bool, failing: bool, today: date) -> RowFreshness:
     """The freshness of one row on `today` (fetched: the row has an SSB series; failing: its last fetch failed)."""
     rule = KOSTRA_PRELIMINARY
-    expected = expected_latest(rule, Frequency.ANNUAL, 0, today, [])
-    assert expected is not None  # the KOSTRA calendar always has an expected year
+    expected = expected_kostra_year(today)
     following = due_date(rule, expected + 1, 0)
     if newest_year is None:
         state: Freshness = "failing" if failing else "empty"

@@ -14,10 +14,11 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook
 
-from auth_helpers import make_app
+from auth_helpers import NOW, csrf_token, logged_in, make_app
 from conftest import REPO, file_digest, observations_checksum
 from monitor.cli import cli
 from monitor.kostra import KostraCatalogue, load_kostra
+from monitor.kostra_baseline import load_kostra_baseline
 from monitor.store import Store
 from test_kostra_web import cells, row_html, text
 
@@ -158,3 +159,37 @@ def test_an_empty_template_is_refused_with_the_reason(env: dict[str, str], tmp_p
     code, _, stderr = run(env, "kostra", "import", str(template))
     assert code == 2 and "ingen rad har verdi eller status" in stderr
     assert run(env, "kostra", "template", "--year", "1999", "--out", str(tmp_path / "x.csv"))[0] == 1
+
+
+def test_editors_download_the_template_and_upload_it_on_the_import_page(tmp_path: Path) -> None:
+    app = make_app(tmp_path, catalogue=REPO / "indicators.yaml")  # clock fixed at 27.11.2026: 2025 is expected
+    with Store(tmp_path / "monitor.db") as store:
+        load_kostra_baseline(store, load_kostra(REPO / "kostra.yaml"), NOW)
+    editor = logged_in(app, "erik")
+    page = editor.get("/import").get_data(as_text=True)
+    assert '<option value="kostra">' in page
+    assert [f'href="/import/mal/kostra-{year}.csv"' in page for year in (2025, 2024, 2023)] == [True] * 3
+    template = editor.get("/import/mal/kostra-2025.csv")
+    assert template.status_code == 200
+    assert template.headers["Content-Disposition"] == "attachment; filename=import-kostra-2025.csv"
+    assert template.data.decode("utf-8-sig").startswith("indicator_id;name;region;period;last_value;value")
+    assert editor.get("/import/mal/kostra-1900.csv").status_code == 404
+    good = (HEADER + "kostra.mb_dopte_andel;asker;2025;49,5\nkostra.mb_dopte_andel;kostragruppe_12;2025;55,0\n").encode()
+    response = editor.post("/import", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(editor, "/import"), "format": "kostra", "fil": (io.BytesIO(good), "døpte 2025.csv")})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    assert "2 rader, 2 nye verdier lagret" in html and "KOSTRA-tall for 2025" in html
+    kostra_page = editor.get("/kostra/medborgerskap?ar=2025").get_data(as_text=True)
+    assert cells(kostra_page, "mb_dopte_andel") == ["", "49,5 %", "", "", "", "", "55,0 %"]
+    assert "Oppdatert" in text(row_html(kostra_page, "mb_dopte_andel"))
+    # A bad KOSTRA file lists its problems and stores nothing; a catalogue file in the KOSTRA format is refused.
+    before = file_digest(tmp_path / "monitor.db")
+    bad = (HEADER + "kostra.mb_dopte_andel;oslo;2025;49,5\n").encode()
+    refused = editor.post("/import", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(editor, "/import"), "format": "kostra", "fil": (io.BytesIO(bad), "feil.csv")})
+    assert refused.status_code == 422
+    assert "feil.csv:2: kostra.mb_dopte_andel: ukjent region &#39;oslo&#39;" in refused.get_data(as_text=True)
+    assert file_digest(tmp_path / "monitor.db") == before
+    viewer = logged_in(app, "lise")
+    assert viewer.get("/import/mal/kostra-2025.csv").status_code == 403

@@ -118,6 +118,14 @@ def test_uploads_over_the_limit_are_refused_in_bokmal(tmp_path: Path) -> None:
     assert upload(editor, GOOD.encode(), "liten.csv", token=token).status_code == 200
 
 
+def test_without_kostra_yaml_the_kostra_format_is_neither_offered_nor_accepted(app: Flask) -> None:
+    editor = logged_in(app, "erik")
+    page = editor.get("/import").get_data(as_text=True)
+    assert 'value="kostra"' not in page and "KOSTRA-mal" not in page
+    assert upload(editor, b"indicator_id;region;period;value\n", "k.csv", fmt="kostra").status_code == 400
+    assert editor.get("/import/mal/kostra-2025.csv").status_code == 404
+
+
 def test_an_upload_needs_a_file_and_a_known_format(app: Flask) -> None:
     editor = logged_in(app, "erik")
     token = csrf_token(editor, "/import")

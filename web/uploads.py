@@ -3,7 +3,8 @@
 The upload is written to a private temporary directory under its original file name (so the run log
 and the messages name the file the editor chose) and handed to `monitor.imports.import_file`: every
 row is checked, every problem is listed with its line or cell, and nothing is stored unless all rows
-are right. The actor is the logged-in user. Templates come from `monitor.templates`.
+are right. The actor is the logged-in user. Templates come from `monitor.templates`. A KOSTRA file (format
+"kostra") goes to `monitor.kostra_import` instead, as `monitor kostra import` does.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from monitor.errors import ImportFileError, MonitorError
 from monitor.imports import FORMATS, import_file
+from monitor.kostra_compare import expected_kostra_year
+from monitor.kostra_import import import_kostra_file, render_template_csv, template_lines
 from monitor.store import Store
 from monitor.templates import find_source, held_values, import_sources, render_csv, render_xlsx, template_rows
 from web import clock
@@ -32,7 +35,9 @@ FORMAT_WORDS = {
     "auto": "Automatisk (importformatet, eller Miljødirektoratets utslippsfil når den gjenkjennes)",
     "standard": "Importformatet (CSV eller XLSX fra malen)",
     "miljodir": "Miljødirektoratets utslippsstatistikk (XLSX)",
+    "kostra": "KOSTRA-tall (CSV eller XLSX fra KOSTRA-malen)",
 }
+KOSTRA_FORMAT = "kostra"  # a web choice only: the file goes to monitor.kostra_import, not monitor.imports
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -66,10 +71,18 @@ def _limit_text() -> str:
 
 
 def _page(**context: object) -> str:
+    kostra = clock.kostra() is not None
+    formats = {key: words for key, words in FORMAT_WORDS.items() if kostra or key != KOSTRA_FORMAT}
     return render_template(
-        "uploads_import.html", sources=import_sources(clock.catalogue()), formats=FORMAT_WORDS,
-        limit=_limit_text(), **context,
+        "uploads_import.html", sources=import_sources(clock.catalogue()), formats=formats,
+        limit=_limit_text(), kostra_years=_kostra_years() if kostra else [], **context,
     )
+
+
+def _kostra_years() -> list[int]:
+    """The years a KOSTRA template is offered for: the newest KOSTRA should have published, and the two before."""
+    expected = expected_kostra_year(clock.today())
+    return [expected, expected - 1, expected - 2]
 
 
 @bp.get("/import")
@@ -85,7 +98,8 @@ def import_upload() -> ResponseReturnValue:
     """Check and store an uploaded file; list every problem when there is one (then nothing is stored)."""
     upload = request.files.get("fil")
     fmt = request.form.get("format", "auto")
-    if fmt not in FORMATS:
+    kostra = clock.kostra()
+    if fmt not in FORMATS and not (fmt == KOSTRA_FORMAT and kostra is not None):
         return _page(chosen_format="auto", problems=[f"Ukjent format {fmt[:40]!r}; velg et av alternativene."]), 400
     if upload is None or not upload.filename:
         return _page(chosen_format=fmt, problems=["Velg en CSV- eller XLSX-fil å importere."]), 400
@@ -99,7 +113,10 @@ def import_upload() -> ResponseReturnValue:
         try:
             with Store(config.db, create=False) as store:
                 store.require_current_schema()
-                result = import_file(store, clock.catalogue(), path, now=clock.now(), actor=user.username, fmt=fmt)
+                if fmt == KOSTRA_FORMAT and kostra is not None:
+                    result = import_kostra_file(store, kostra, path, now=clock.now(), actor=user.username)
+                else:
+                    result = import_file(store, clock.catalogue(), path, now=clock.now(), actor=user.username, fmt=fmt)
         except ImportFileError as exc:
             problems = [problem.replace(folder + "/", "") for problem in exc.problems]
             log.info("import av %r av %s avvist: %d feil", name, user.username, len(problems))
@@ -128,6 +145,20 @@ def template_download(source: str, fmt: str) -> ResponseReturnValue:
         data = render_xlsx(chosen, rows, now.date(), catalogue.municipality.current_code)
     return send_file(io.BytesIO(data), mimetype=MIMETYPES[fmt], as_attachment=True,
                      download_name=f"import-{chosen.slug}.{fmt}", max_age=0)
+
+
+@bp.get("/import/mal/kostra-<int:year>.csv")
+@login_required("editor")
+def kostra_template_download(year: int) -> ResponseReturnValue:
+    """The KOSTRA figures SSB's API does not give for `year`, to fill in (as `monitor kostra template`)."""
+    kostra = clock.kostra()
+    if kostra is None or not 2015 <= year <= 2100:
+        abort(404, description="Ingen KOSTRA-mal for dette året.")
+    with Store(clock.settings().db, create=False) as store:
+        store.require_current_schema()
+        lines = template_lines(kostra, store, year)
+    return send_file(io.BytesIO(render_template_csv(lines)), mimetype=MIMETYPES["csv"], as_attachment=True,
+                     download_name=f"import-kostra-{year}.csv", max_age=0)
 
 
 @bp.app_errorhandler(RequestEntityTooLarge)
