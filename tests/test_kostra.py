@@ -98,8 +98,8 @@ def test_footnotes_render_like_markdown() -> None:
 
 def test_every_row_has_an_ssb_series_or_says_why_not(kostra: KostraCatalogue) -> None:
     fetched = kostra.fetched_series
-    assert len(fetched) == 39
-    assert sorted({series.table for _, series in fetched}) == ["11787", "11816", "12051", "12209", "12241", "12255", "12279", "12362", "13502"]
+    assert len(fetched) == 43
+    assert sorted({series.table for _, series in fetched}) == ["11787", "11816", "12051", "12209", "12241", "12255", "12279", "12362", "12842", "13135", "13502"]
     for row, series in fetched:
         assert series.region.dimension == "KOKkommuneregion0000" and "ContentsCode" in series.select, row.id
     assert all(row.not_fetched for row in kostra.rows if row.ssb is None)

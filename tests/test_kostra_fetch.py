@@ -34,7 +34,7 @@ from test_exports import TableReader
 OSLO = ZoneInfo("Europe/Oslo")
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=OSLO)
 KOSTRA_FIXTURES = FIXTURES / "ssb-v2-kostra"
-TABLES = ["11787", "11816", "12051", "12209", "12241", "12255", "12279", "12362", "13502"]
+TABLES = ["11787", "11816", "12051", "12209", "12241", "12255", "12279", "12362", "12842", "13135", "13502"]
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +172,7 @@ def test_rows_printed_as_ssb_publishes_them_reproduce_the_print(
             # SSB's figure equals the printed one: no new vintage, the handlingsprogram's stays
             assert [(v.vintage, v.value) for v in vintages] == [("Handlingsprogram 2024–2027", value)], (row.id, region, period)
             compared += 1
-    assert compared == 65  # 11 rows × (Asker 2021, 2022, three peers, KOSTRA-gruppe 12), but lekkasje prints no group figure
+    assert compared == 71  # 12 rows × (Asker 2021, 2022, three peers, KOSTRA-gruppe 12), but lekkasje prints no group figure
     later = [v for v in db.vintages("kostra.opp_barnehage_3_5", "3203") if v.period == "2024"]
     assert len(later) == 1 and later[0].source == "ssb:13502" and later[0].vintage is None
 
@@ -216,7 +216,7 @@ def test_export_after_a_fetch_shows_later_years_with_marks(
     assert CliRunner().invoke(cli, ["init"], env=env).exit_code == 0
     result = CliRunner().invoke(cli, ["kostra", "fetch"], env=env)
     assert result.exit_code == 0, result.output
-    assert "SSB KOSTRA 12362: nye verdier" in result.stdout and "9 tabeller, 0 feilet, 10 forespørsler til SSB." in result.stdout
+    assert "SSB KOSTRA 12362: nye verdier" in result.stdout and "11 tabeller, 0 feilet, 12 forespørsler til SSB." in result.stdout
     out = tmp_path / "k.html"
     result = CliRunner().invoke(cli, ["export", "kostra", "--format", "html", "--out", str(out)], env=env)
     assert result.exit_code == 0 and "for 2024" in result.stdout
@@ -252,7 +252,7 @@ def test_validate_online_checks_every_row_and_region_code(server: FakePxWebApi, 
            "MONITOR_SSB_URL": server.base_url}
     result = CliRunner().invoke(cli, ["kostra", "validate", "--online"], env=env)
     assert result.exit_code == 0, result.output
-    assert "SSB: 9 KOSTRA-tabeller sjekket mot metadata" in result.stdout and "0 avvik" in result.stdout
+    assert "SSB: 11 KOSTRA-tabeller sjekket mot metadata" in result.stdout and "0 avvik" in result.stdout
     broken = tmp_path / "indicators.yaml"
     broken.write_text((REPO / "indicators.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     text = (REPO / "kostra.yaml").read_text(encoding="utf-8").replace("ContentsCode: KOSgrunnskolepoe0000", "ContentsCode: KOSgrunnskolepoeng")
