@@ -37,6 +37,8 @@ sys.path.insert(0, str(REPO))
 
 from monitor.baseline import load_baseline  # noqa: E402
 from monitor.catalogue import Catalogue, load_catalogue  # noqa: E402
+from monitor.kostra import load_kostra  # noqa: E402
+from monitor.kostra_baseline import load_kostra_baseline  # noqa: E402
 from monitor.model import Observation, RunRecord  # noqa: E402
 from monitor.store import Store  # noqa: E402
 
@@ -67,6 +69,7 @@ def build(path: Path, catalogue: Catalogue) -> int:
     with Store(path) as store:
         store.migrate()
         load_baseline(store, catalogue, NOW)
+        load_kostra_baseline(store, load_kostra(REPO / "kostra.yaml"), NOW)  # the printed KOSTRA tables
         conn = store.conn
         conn.execute("PRAGMA synchronous = OFF")  # building only; the service opens it normally
         targets: dict[tuple[str, str], list[str]] = {}  # one run per table (or import file) and fetch round

@@ -101,8 +101,9 @@ export.add_command(export_kostra)
 
 @kostra.command("fetch")
 @click.option("--table", "tables", multiple=True, help="Bare denne SSB-tabellen (kan gjentas).")
-def fetch(tables: tuple[str, ...]) -> None:
-    """Hent KOSTRA-tallene for alle regionene fra SSB: én forespørsel per tabell; kode 1 hvis en tabell feilet."""
+@click.option("--force", is_flag=True, help="Hent alle tabeller, også de SSB ikke har oppdatert siden sist.")
+def fetch(tables: tuple[str, ...], force: bool) -> None:
+    """Hent KOSTRA-tallene for alle regionene fra SSB: én forespørsel per endret tabell; kode 1 hvis en tabell feilet."""
     from monitor.kostra_fetch import run_kostra_fetch
 
     settings = _settings()
@@ -113,7 +114,7 @@ def fetch(tables: tuple[str, ...]) -> None:
         raise MonitorError(f"ingen KOSTRA-rad bruker tabell {', '.join(unknown)} (brukes: {', '.join(sorted(known))})")
     with Store(settings.db, create=False) as store:
         store.require_current_schema()
-        report = run_kostra_fetch(settings, catalogue, store, set(tables) or None)
+        report = run_kostra_fetch(settings, catalogue, store, set(tables) or None, force=force)
     words = {"ok": "nye verdier", "unchanged": "uendret"}
     for table in report.tables:
         if table.outcome != "failed":

@@ -4,6 +4,9 @@ One POST per KOSTRA table asks for every row of kostra.yaml on that table, every
 Bærum, Drammen, Lillestrøm, KOSTRA-gruppe 12; ASSS has no SSB code) and every year from 2020. Each table is stored
 in its own transaction under the run-log source "ssb-kostra", apart from the indicator catalogue's "ssb" runs (the
 two query the same tables with different selections, so their change checks and raw archives must not mix).
+Like the indicator fetch, a run first asks SSB once which tables it updated since the last check
+(monitor.pipeline.what_changed) and fetches only those, the ones never fetched and the ones whose last fetch
+failed; `force` (or naming tables) fetches every one.
 
 A row printed as SSB publishes it is stored as "kostra.<id>", next to the printed baseline (a different figure
 becomes a revision). A row printed deflated or adjusted for expenditure need is stored as "kostra.<id>.nominal":
@@ -28,7 +31,7 @@ from monitor.catalogue import MunicipalityCode
 from monitor.errors import FetchError
 from monitor.kostra import KOSTRA_SOURCE, KostraCatalogue
 from monitor.model import Observation, RunRecord, Series, TableMeta
-from monitor.pipeline import FetchReport, TableOutcome
+from monitor.pipeline import CHECK_TARGET, FetchReport, TableOutcome, what_changed
 from monitor.rawarchive import archive
 from monitor.settings import Settings
 from monitor.store import Store
@@ -49,17 +52,39 @@ def kostra_selections(kostra: KostraCatalogue, metadata: Mapping[str, Mapping[st
     return build_kostra_selections([series for _, series in kostra.fetched_series], region_histories(kostra), metadata)
 
 
+class KostraListing:
+    """SSB's list of recently updated tables, for the change check (monitor.pipeline.what_changed)."""
+
+    source = KOSTRA_SOURCE
+
+    def __init__(self, client: SsbClient) -> None:
+        self.client = client
+
+    def changed_since(self, days: int, tables: list[str]) -> list[TableMeta] | None:
+        """One GET /tables?pastDays=N: those of `tables` SSB updated in the last `days` days."""
+        wanted = set(tables)
+        return [
+            TableMeta(KOSTRA_SOURCE, entry["id"], label=entry.get("label"), updated=entry.get("updated"),
+                      first_period=entry.get("firstPeriod"), last_period=entry.get("lastPeriod"),
+                      discontinued=bool(entry.get("discontinued")))
+            for entry in self.client.updated_tables(days)
+            if entry.get("id") in wanted
+        ]
+
+
 def fetch_kostra(
     kostra: KostraCatalogue, store: Store, client: SsbClient, *, clock: Clock, raw_dir: Path,
-    tables: set[str] | None = None,
+    tables: set[str] | None = None, force: bool = False,
 ) -> FetchReport:
-    """Fetch every KOSTRA table (or the given ones) and store the rows' figures per region."""
+    """Fetch the KOSTRA tables SSB updated since the last check (every one with `force`, or the given ones) and
+    store the rows' figures per region. A table never fetched, or whose last fetch failed, is always fetched."""
     selections = kostra_selections(kostra)
     wanted = sorted(table for table in selections if tables is None or table in tables)
     report = FetchReport(KOSTRA_SOURCE)
     started = clock()
     try:
         client.load_config()
+        to_fetch, listed = what_changed(KostraListing(client), store, wanted, clock, force or tables is not None)
     except FetchError as exc:
         for table in wanted:
             store.record_failure(RunRecord(KOSTRA_SOURCE, table, started, clock()), str(exc))
@@ -69,6 +94,11 @@ def fetch_kostra(
     regions = region_histories(kostra)
     for table in wanted:
         began = clock()
+        if table not in to_fetch:
+            meta = listed.get(table)
+            store.write_run(RunRecord(KOSTRA_SOURCE, table, began, clock()), [], table_meta=meta)
+            report.tables.append(TableOutcome(table, "unchanged", discontinued=bool(meta and meta.discontinued)))
+            continue
         try:
             bodies = _fetch(client, kostra, selections[table])
             archived = [archive(raw_dir, body, source=KOSTRA_SOURCE, name=table, at=clock()) for body in bodies]
@@ -92,6 +122,9 @@ def fetch_kostra(
         )
         _, new = store.write_run(run, observations, table_meta=meta)
         report.tables.append(TableOutcome(table, "ok" if new else "unchanged", new=new, discontinued=meta.discontinued))
+    if tables is None and not listed and to_fetch == set(wanted) and not report.failed:
+        # A complete refresh knows the state of every table now: the next check asks only for changes since.
+        store.write_run(RunRecord(KOSTRA_SOURCE, CHECK_TARGET, started, clock()), [])
     report.requests = client.requests
     return report
 
@@ -138,7 +171,9 @@ def _observations(
     return observations
 
 
-def run_kostra_fetch(settings: Settings, kostra: KostraCatalogue, store: Store, tables: set[str] | None = None) -> FetchReport:
+def run_kostra_fetch(
+    settings: Settings, kostra: KostraCatalogue, store: Store, tables: set[str] | None = None, *, force: bool = False,
+) -> FetchReport:
     """One KOSTRA run against SSB at MONITOR_SSB_URL, the clock in the settings' time zone."""
     zone = ZoneInfo(settings.timezone)
 
@@ -146,7 +181,7 @@ def run_kostra_fetch(settings: Settings, kostra: KostraCatalogue, store: Store, 
         return datetime.now(zone)
 
     with SsbClient(settings.ssb_url, timeout=settings.http_timeout) as client:
-        return fetch_kostra(kostra, store, client, clock=clock, raw_dir=settings.raw_dir, tables=tables)
+        return fetch_kostra(kostra, store, client, clock=clock, raw_dir=settings.raw_dir, tables=tables, force=force)
 
 
 def run_kostra_check(settings: Settings, kostra: KostraCatalogue) -> tuple[int, list[str]]:

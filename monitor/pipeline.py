@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,14 @@ CHECK_TARGET = "endringssjekk"  # the run-log target of the "what changed?" call
 FULL_REFRESH_AFTER_DAYS = 30
 
 Clock = Callable[[], datetime]
+
+
+class ChangeListing(Protocol):
+    """What the change check needs of a source: its run-log name and its listing of recently updated tables."""
+
+    source: str
+
+    def changed_since(self, days: int, tables: list[str]) -> list[TableMeta] | None: ...
 Progress = Callable[[int, int], None]
 
 
@@ -93,7 +102,7 @@ def fetch_source(
     started = clock()
     try:
         adapter.start()
-        to_fetch, listed = _what_changed(adapter, store, tables, clock, force or only is not None)
+        to_fetch, listed = what_changed(adapter, store, tables, clock, force or only is not None)
     except FetchError as exc:
         for table in tables:
             store.record_failure(RunRecord(source, table, started, clock()), str(exc))
@@ -156,8 +165,8 @@ def _fail(store: Store, report: FetchReport, table: str, began: datetime, ended:
     report.tables.append(TableOutcome(table, "failed", error=message))
 
 
-def _what_changed(
-    adapter: SourceAdapter, store: Store, tables: list[str], clock: Clock, everything: bool
+def what_changed(
+    adapter: ChangeListing, store: Store, tables: list[str], clock: Clock, everything: bool
 ) -> tuple[set[str], dict[str, TableMeta]]:
     """Which tables to fetch, asking the source once for its changes when every table was fetched before."""
     source = adapter.source

@@ -21,7 +21,8 @@ PASSWORDS = {"lise": "lese-passord-1234", "erik": "redaktor-passord-5678", "anne
 ROLES = {"lise": "viewer", "erik": "editor", "anne": "admin"}
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=OSLO)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-DUMMY_ARGUMENTS = {"source": "ssb", "indicator_id": "sykefravaer", "fmt": "csv", "filename": "x.css"}
+DUMMY_ARGUMENTS = {"source": "ssb", "indicator_id": "sykefravaer", "fmt": "csv", "filename": "x.css", "year": 2025,
+                   "slug": "oppvekst"}
 
 
 def make_app(tmp_path: Path, **overrides: Any) -> Flask:
