@@ -105,8 +105,12 @@ def run(duration: float, clients: int = 8, folder: Path | None = None) -> Figure
         subprocess.run([SCRIPT, "init"], env=env, check=True, capture_output=True, timeout=60)
         subprocess.run([SCRIPT, "fetch"], env=env, capture_output=True, timeout=120)
         port = free_port()
+        # The service's log goes to a file, read at the end: a pipe read only at the end can fill up under load
+        # (waitress warns of queue depth) and block the service.
+        log_path = base / "serve.log"
+        log = log_path.open("w", encoding="utf-8")
         server = subprocess.Popen([SCRIPT, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                  stdout=subprocess.DEVNULL, stderr=log)
         try:
             wait_ready(port)
             stop = time.monotonic() + duration
@@ -180,11 +184,12 @@ def run(duration: float, clients: int = 8, folder: Path | None = None) -> Figure
         finally:
             server.terminate()
             try:
-                _, errors = server.communicate(timeout=10)
+                server.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 server.kill()
-                _, errors = server.communicate()
-        note(errors or "", "serve")
+                server.wait()
+            log.close()
+        note(log_path.read_text(encoding="utf-8"), "serve")
     return figures
 
 

@@ -229,9 +229,12 @@ def main() -> int:
         port = free_port()
         env = {**os.environ, "MONITOR_DB": str(db), "MONITOR_CATALOGUE": str(catalogue_path),
                "MONITOR_SECRET_KEY": "bench-only-secret", "MONITOR_READ_OPEN": "true", "MONITOR_TIMEZONE": "Europe/Oslo"}
+        # The service's log goes to a file: a pipe nobody reads fills up (waitress warns of queue depth under
+        # load) and then blocks the service.
+        log = (Path(folder) / "serve.log").open("w", encoding="utf-8")
         server = subprocess.Popen(
             [sys.executable, "-m", "monitor.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log,
         )
         results: list[tuple[str, dict[str, float]]] = []
         try:
@@ -248,6 +251,7 @@ def main() -> int:
                 server.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 server.kill()
+            log.close()
     print(f"\n{rows} observation rows, {KOMMUNER} kommuner × {len(catalogue.indicators)} indicators × "
           f"{LAST_YEAR - FIRST_YEAR + 1} periods × 2 vintages (+ Asker's baseline); {args.clients} clients, "
           f"{args.duration:.0f} s per path, loopback, {os.cpu_count()} cores\n")

@@ -174,6 +174,9 @@ def test_editors_download_the_template_and_upload_it_on_the_import_page(tmp_path
     assert template.headers["Content-Disposition"] == "attachment; filename=import-kostra-2025.csv"
     assert template.data.decode("utf-8-sig").startswith("indicator_id;name;region;period;last_value;value")
     assert editor.get("/import/mal/kostra-1900.csv").status_code == 404
+    # The page is read (and cached) before the import; the import's write must show at once.
+    before_import = editor.get("/kostra/medborgerskap?ar=2025").get_data(as_text=True)
+    assert cells(before_import, "mb_dopte_andel") == [""] * 7
     good = (HEADER + "kostra.mb_dopte_andel;asker;2025;49,5\nkostra.mb_dopte_andel;kostragruppe_12;2025;55,0\n").encode()
     response = editor.post("/import", content_type="multipart/form-data", data={
         "csrf_token": csrf_token(editor, "/import"), "format": "kostra", "fil": (io.BytesIO(good), "døpte 2025.csv")})

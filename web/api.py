@@ -18,6 +18,7 @@ from monitor.readapi import indicator_detail, indicator_list_json, indicator_row
 from monitor.readkostra import kostra_json
 from monitor.store import Store
 from web import clock
+from web.kostra import cached
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -81,5 +82,7 @@ def kostra() -> Response:
     year_text = request.args.get("ar", "")
     if year_text and (not year_text.isdigit() or not 2015 <= int(year_text) <= 2100):
         abort(400, description=f"Ugyldig år: {year_text!r}. Velg et år fra 2015.")
+    year, now = (int(year_text) if year_text else None), clock.now()
     with _open_store() as store:
-        return _json(kostra_json(catalogue, store, clock.now(), int(year_text) if year_text else None))
+        data = cached(store, ("api", year), lambda: json.dumps(kostra_json(catalogue, store, now, year), ensure_ascii=False))
+    return Response(data, mimetype="application/json")

@@ -72,6 +72,12 @@ def kostra() -> KostraCatalogue | None:
     return _parsed(path, _KOSTRA_KEY, load_kostra)
 
 
+def kostra_version() -> tuple[object, ...] | None:
+    """What identifies the parsed kostra.yaml in use (path, mtime, size, inode), for cache keys; None without one."""
+    cached = current_app.extensions.get(_KOSTRA_KEY)
+    return None if cached is None else tuple(cached[0])
+
+
 def _parsed(path: Path, slot: str, load: Callable[[Path], T]) -> T:
     """`load(path)`, remembered in the app under `slot` until the file's path, mtime, size or inode changes."""
     try:
