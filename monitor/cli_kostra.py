@@ -7,6 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import getpass
+import json
 
 import click
 
@@ -124,6 +125,37 @@ def fetch(tables: tuple[str, ...], force: bool) -> None:
         click.echo(f"FEIL SSB KOSTRA {table.table}: {table.error}", err=True)
     click.echo(f"{len(report.tables)} tabeller, {len(report.failed)} feilet, {report.requests} forespørsler til SSB.")
     if report.failed:
+        click.get_current_context().exit(1)
+
+
+@kostra.command("status")
+@click.option("--year", type=int, help="Året rangeringen gjelder (standard: det siste året med tall for Asker).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def status(year: int | None, fmt: str) -> None:
+    """Ferskhet og Askers plass for hver KOSTRA-rad; kode 1 når en rad fra SSB er forsinket eller hentingen feiler."""
+    from monitor.kostra_compare import FRESHNESS_WORDS
+    from monitor.readkostra import kostra_json
+
+    settings = _settings()
+    _, catalogue = _kostra(settings)
+    with Store(settings.db, create=False) as store:
+        store.require_current_schema()
+        data = kostra_json(catalogue, store, datetime.now(ZoneInfo(settings.timezone)), year)
+    rows = [(area["name"], row) for area in data["areas"] for row in area["rows"]]
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        for area, row in rows:
+            fresh = row["freshness"]
+            rank = row["rank"]
+            place = f"{rank['position']} av {rank['of']}" if rank["position"] else "–"
+            source = f"SSB {row['ssb_table']}" if row["ssb_table"] else "import"
+            click.echo(f"{area[:18]:18} {row['id']:38} {FRESHNESS_WORDS[fresh['state']]:23} "
+                       f"nyeste {fresh['newest_year'] or '–'}, ventet {fresh['expected_year']}  plass {place:6} {source}"
+                       + (f"  FEIL: {fresh['fetch_error']}" if fresh["fetch_error"] else ""))
+    failing = [row for _, row in rows if row["freshness"]["state"] in ("late", "failing")]
+    if failing:
+        click.echo(f"{len(failing)} av {len(rows)} KOSTRA-rader fra SSB er forsinket eller feiler.", err=True)
         click.get_current_context().exit(1)
 
 

@@ -84,6 +84,12 @@ def series_ids(kostra: KostraCatalogue) -> list[str]:
     return ids
 
 
+def kostra_vintages(kostra: KostraCatalogue, store: Store) -> list[Vintage]:
+    """Every stored vintage of every KOSTRA series (printed and nominal), all regions, in one read transaction."""
+    with store.reading():
+        return [vintage for series in series_ids(kostra) for vintage in store.vintages(series)]
+
+
 def default_year(kostra: KostraCatalogue, vintages: list[Vintage], as_of: datetime | None = None) -> int:
     """The newest year with any KOSTRA figure for Asker (the first column's region) known at `as_of`."""
     home = kostra.region(kostra.columns[0].region).store_code
@@ -233,8 +239,7 @@ def render_kostra(
 ) -> tuple[bytes, str, int]:
     """The KOSTRA export as bytes, its "data per" date and its year (CLI and web alike)."""
     cutoff = datetime.combine(as_of, time.max, zone) if as_of else None
-    with store.reading():
-        vintages = [v for series in series_ids(kostra) for v in store.vintages(series)]
+    vintages = kostra_vintages(kostra, store)
     chosen = year if year is not None else default_year(kostra, vintages, cutoff)
     if not 2015 <= chosen <= 2100:
         raise MonitorError(f"året {chosen} er ikke gyldig for KOSTRA (fra 2015)")

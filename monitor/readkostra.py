@@ -14,7 +14,7 @@ from typing import Any
 from monitor.baseline import BASELINE_VINTAGE
 from monitor.kostra import KOSTRA_SOURCE, Area, KostraCatalogue, Row
 from monitor.kostra_compare import PeerRank, RowFreshness, rank_among, row_freshness
-from monitor.kostra_export import NOMINAL_MARK, KostraCell, build_kostra_tables, default_year, series_ids
+from monitor.kostra_export import NOMINAL_MARK, KostraCell, build_kostra_tables, default_year, kostra_vintages
 from monitor.model import Vintage
 from monitor.readindicator import table_url
 from monitor.readmodel import area_slug
@@ -85,12 +85,6 @@ class KostraAreaSummary:
     rows: int
     counts: dict[str, int]  # freshness state → rows
     standings: dict[str, int]  # standing → rows
-
-
-def kostra_vintages(kostra: KostraCatalogue, store: Store) -> list[Vintage]:
-    """Every stored vintage of every KOSTRA series (printed and nominal), all regions."""
-    with store.reading():
-        return [vintage for series in series_ids(kostra) for vintage in store.vintages(series)]
 
 
 def area_for_slug(kostra: KostraCatalogue, slug: str) -> Area | None:
@@ -244,6 +238,7 @@ def _row_json(view: KostraRowView, columns: list[dict[str, Any]]) -> dict[str, A
         "rank": {"position": view.rank.position, "of": view.rank.of, "tied": view.rank.tied,
                  "by_size": view.rank.by_size, "standing": view.rank.standing, "missing": list(view.rank.missing)},
         "freshness": {"state": view.freshness.state, "newest_year": view.freshness.newest_year,
-                      "expected_year": view.freshness.expected_year, "fetch_error": view.fetch_error},
+                      "expected_year": view.freshness.expected_year, "next_due": view.freshness.due_from.isoformat(),
+                      "fetch_error": view.fetch_error},
         "origin": view.home_origin,
     }

@@ -104,3 +104,25 @@ def test_the_cli_has_force(server: FakePxWebApi, tmp_path: Path) -> None:
     forced = CliRunner().invoke(cli, ["kostra", "fetch", "--force"], env=env)
     tables = len(load_kostra(REPO / "kostra.yaml").fetched_tables)
     assert forced.exit_code == 0 and f"0 feilet, {tables + 1} forespørsler til SSB." in forced.stdout
+
+
+def test_kostra_status_says_which_rows_are_late_or_failing(server: FakePxWebApi, tmp_path: Path) -> None:
+    import json
+
+    env = {"MONITOR_DB": str(tmp_path / "x.db"), "MONITOR_CATALOGUE": str(REPO / "indicators.yaml"),
+           "MONITOR_SSB_URL": server.base_url, "MONITOR_RAW_DIR": str(tmp_path / "raw")}
+    assert CliRunner().invoke(cli, ["init"], env=env).exit_code == 0
+    server.inject("/tables/12255/data", "http400_problem", times=None, detail="Value KOSgrunnskolepoe0000 is not valid")
+    assert CliRunner().invoke(cli, ["kostra", "fetch"], env=env).exit_code == 1
+    kostra = load_kostra(REPO / "kostra.yaml")
+    result = CliRunner().invoke(cli, ["kostra", "status"], env=env)
+    # The fixtures end in 2024 and 2025 is due (this runs after 15 March 2026): every SSB row is late or failing.
+    assert result.exit_code == 1
+    fetched = len(kostra.fetched_series)
+    assert f"{fetched} av 85 KOSTRA-rader fra SSB er forsinket eller feiler." in result.stderr
+    lines = {line.split()[1]: line for line in result.stdout.splitlines() if len(line.split()) > 2}
+    assert "Henting feiler" in lines["opp_grunnskolepoeng"] and "KOSgrunnskolepoe0000 is not valid" in lines["opp_grunnskolepoeng"]
+    assert "Hentes ikke automatisk" in lines["opp_gruppestorrelse_1_4"] and lines["opp_gruppestorrelse_1_4"].endswith("import")
+    data = json.loads(CliRunner().invoke(cli, ["kostra", "status", "--format", "json", "--year", "2022"], env=env).stdout)
+    rows = {row["id"]: row for area in data["areas"] for row in area["rows"]}
+    assert data["year"] == 2022 and rows["opp_grunnskolepoeng"]["rank"]["position"] == 2

@@ -154,7 +154,7 @@ def test_a_fetch_fills_a_new_year_and_says_where_each_figure_came_from(
     # In June 2025, 2024 is the newest year KOSTRA should have published: fetched rows are fresh.
     app.config["MONITOR_NOW"] = datetime(2025, 6, 1, 12, tzinfo=OSLO)
     june = client.get("/kostra/oppvekst").get_data(as_text=True)
-    assert "Oppdatert nyeste 2024, ventet 2024" in text(row_html(june, "opp_grunnskolepoeng"))
+    assert "Oppdatert nyeste 2024, ventet 2024; 2025 ventes 15. mars 2026" in text(row_html(june, "opp_grunnskolepoeng"))
     assert "Hentes ikke automatisk nyeste 2022, ventet 2024" in text(row_html(june, "opp_gruppestorrelse_1_4"))
 
 
@@ -230,7 +230,8 @@ def test_the_json_api_gives_every_row_with_cells_rank_and_freshness(app: Flask, 
     assert points["cells"][1]["text"] == "44,7" and points["ssb_table"] == "12255"
     assert points["rank"] == {"position": 2, "of": 4, "tied": False, "by_size": False, "standing": "middle",
                               "missing": []}
-    assert points["freshness"] == {"state": "late", "newest_year": 2022, "expected_year": 2025, "fetch_error": None}
+    assert points["freshness"] == {"state": "late", "newest_year": 2022, "expected_year": 2025,
+                                   "next_due": "2027-03-15", "fetch_error": None}
     assert rows["st_vedlikehold_per_kvm"]["indicator"] == "vedlikehold_formalsbygg"
     assert rows["opp_gruppestorrelse_1_4"]["freshness"]["state"] == "manual"
     assert client.get("/api/kostra?ar=2021").get_json()["columns"][0]["year"] == 2020
