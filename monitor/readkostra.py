@@ -205,7 +205,7 @@ def _origin(held: list[Vintage], year: int, table: str | None, suffix: str = "")
         return None
     latest = candidates[-1]
     if latest.vintage == BASELINE_VINTAGE:
-        return "Trykt i Handlingsprogram 2024–2027."
+        return "Trykt i handlingsprogrammet."
     stamp = datetime.fromisoformat(latest.retrieved_at).strftime("%d.%m.%Y")
     if latest.source.startswith("import"):
         return f"Importert {stamp}."
