@@ -242,3 +242,8 @@ def _row_json(view: KostraRowView, columns: list[dict[str, Any]]) -> dict[str, A
                       "fetch_error": view.fetch_error},
         "origin": view.home_origin,
     }
+
+
+def rows_about(pages: list[KostraAreaPage], indicator_id: str) -> list[tuple[KostraAreaPage, KostraRowView]]:
+    """The KOSTRA rows that name `indicator_id` as the indicator on their subject, with their page."""
+    return [(page, row) for page in pages for row in page.rows if row.row.indicator == indicator_id]

@@ -239,6 +239,15 @@ def test_the_json_api_gives_every_row_with_cells_rank_and_freshness(app: Flask, 
     assert bad.status_code == 400 and bad.is_json
 
 
+def test_the_indicator_page_shows_the_kostra_row_on_its_subject(app: Flask) -> None:
+    client = app.test_client()
+    html = client.get("/indikator/vedlikehold_formalsbygg").get_data(as_text=True)
+    section = text(html[html.index('id="kostra-title"'):html.index('id="clocks-title"')])
+    assert 'href="/kostra/samfunnstjenester?ar=2022#rad-st_vedlikehold_per_kvm"' in html
+    assert "(Samfunnstjenester, 2022): Asker 132, plass 3 av 4 blant kommunene etter størrelse. Forsinket." in section
+    assert 'id="kostra-title"' not in client.get("/indikator/sykefravaer").get_data(as_text=True)
+
+
 def test_year_choice_and_bad_addresses(app: Flask) -> None:
     client = app.test_client()
     html = client.get("/kostra/velferd?ar=2021").get_data(as_text=True)

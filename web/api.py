@@ -18,7 +18,6 @@ from monitor.readapi import indicator_detail, indicator_list_json, indicator_row
 from monitor.readkostra import kostra_json
 from monitor.store import Store
 from web import clock
-from web.kostra import cached
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -84,5 +83,5 @@ def kostra() -> Response:
         abort(400, description=f"Ugyldig år: {year_text!r}. Velg et år fra 2015.")
     year, now = (int(year_text) if year_text else None), clock.now()
     with _open_store() as store:
-        data = cached(store, ("api", year), lambda: json.dumps(kostra_json(catalogue, store, now, year), ensure_ascii=False))
+        data = clock.kostra_derived(store, ("api", year), lambda: json.dumps(kostra_json(catalogue, store, now, year), ensure_ascii=False))
     return Response(data, mimetype="application/json")

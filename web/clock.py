@@ -9,7 +9,7 @@ parsed again only when the file changes (its path, mtime, size or inode).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TypeVar, cast
@@ -106,3 +106,9 @@ def kommune(store: Store, catalogue_now: tuple[Catalogue, datetime] | None = Non
     """
     parsed, moment = catalogue_now or (catalogue(), now())
     return kommune_reads(parsed, store, moment, zone())
+
+
+def kostra_derived(store: Store, key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
+    """`build()` for the KOSTRA pages, kept with the kommune's cached reads (`monitor.readcache`): rebuilt after any
+    write to the store, on a new day, or when kostra.yaml changes."""
+    return kommune(store).derived(("kostra", kostra_version(), *key), build)

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from typing import TypeVar
-
 from flask import Blueprint, abort, render_template, request
 
 from monitor.evaluate import TARGET_WORDS
 from monitor.kostra import KostraCatalogue
 from monitor.kostra_compare import FRESHNESS_WORDS, STANDING_WORDS
 from monitor.readkostra import area_for_slug, kostra_area_page, kostra_summaries
-from monitor.store import Store
 from web import clock
 from web.views import open_store
-
-T = TypeVar("T")
 
 bp = Blueprint("kostra", __name__)
 
 FRESHNESS_ORDER = ("failing", "late", "due", "manual", "empty", "fresh")
 STANDING_ORDER = ("best", "middle", "worst", "equal", "unranked")
-
-
-def cached(store: Store, key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
-    """`build()`, kept with the kommune's cached reads (`monitor.readcache`): rebuilt after any write to the store,
-    on a new day, or when kostra.yaml changes."""
-    catalogue, now = clock.catalogue(), clock.now()
-    return clock.kommune(store, (catalogue, now)).derived(("kostra", clock.kostra_version(), *key), build)
 
 
 def _kostra() -> KostraCatalogue:
@@ -43,7 +30,7 @@ def index() -> str:
     kostra = _kostra()
     now = clock.now()
     with open_store() as store:
-        year, summaries = cached(store, ("index",), lambda: kostra_summaries(kostra, store, now))
+        year, summaries = clock.kostra_derived(store, ("index",), lambda: kostra_summaries(kostra, store, now))
     return render_template(
         "kostra_index.html", year=year, summaries=summaries, kostra=kostra,
         freshness_order=FRESHNESS_ORDER, freshness_words=FRESHNESS_WORDS,
@@ -66,7 +53,7 @@ def area(slug: str) -> str:
         year = int(year_text)
     catalogue, now = clock.catalogue(), clock.now()
     with open_store() as store:
-        page = cached(store, ("area", slug, year), lambda: kostra_area_page(kostra, store, found, now, year))
+        page = clock.kostra_derived(store, ("area", slug, year), lambda: kostra_area_page(kostra, store, found, now, year))
         # The handlingsprogram's own indicator on a row's subject: its target and today's state, next to the peers.
         evaluations = clock.kommune(store, (catalogue, now)).by_id
     related = {

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from monitor.evaluate import STATE_WORDS
 from monitor.fetchrequests import request_fetch
 from monitor.readindicator import OUTCOME_WORDS, indicator_page
+from monitor.readkostra import kostra_pages, rows_about
 from monitor.readmodel import overview as read_overview
 from monitor.readsources import SOURCE_LABELS, known_source, sources_page
 from monitor.store import Store
@@ -62,11 +63,18 @@ def overview() -> str:
 @bp.get("/indikator/<indicator_id>")
 def indicator(indicator_id: str) -> str:
     """One indicator: chart, every vintage, source, clocks, fetch history and explanation."""
+    kostra = clock.kostra()
+    now = clock.now()
     with open_store() as store:
-        page = indicator_page(clock.catalogue(), store, indicator_id, clock.now())
+        page = indicator_page(clock.catalogue(), store, indicator_id, now)
+        peers = []
+        if page is not None and kostra is not None and any(row.indicator == indicator_id for row in kostra.rows):
+            pages = clock.kostra_derived(store, ("pages",), lambda: kostra_pages(kostra, store, now))
+            peers = rows_about(pages, indicator_id)
     if page is None:
         abort(404, description="Det finnes ingen indikator med denne id-en.")
-    return render_template("indicator.html", page=page, chart=charts.chart(page.indicator, page.points, page.printed))
+    return render_template("indicator.html", page=page, chart=charts.chart(page.indicator, page.points, page.printed),
+                           kostra_rows=peers)
 
 
 @bp.get("/kilder")
