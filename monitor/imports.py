@@ -178,14 +178,9 @@ def check_rows(
         value, status, value_problems = value_and_status(indicator, row.cells)
         row_problems += value_problems
         if period is not None:
-            key = (ident, region, period)
-            if key in first_line:
-                row_problems.append((
-                    "indicator_id",
-                    f"dobbel rad: {ident} {region} {period} står også på {row.location.row_word} {first_line[key]}",
-                ))
-            else:
-                first_line[key] = row.line
+            duplicate = duplicate_of(first_line, (ident, region, period), row, f"{ident} {region} {period}")
+            if duplicate is not None:
+                row_problems.append(duplicate)
         if row_problems:
             problems.extend(f"{row.where(column)}: {ident}: {problem}" for column, problem in row_problems)
             continue
@@ -199,6 +194,16 @@ def check_rows(
             f"{where}: ingen rad har verdi eller status; fyll inn kolonnen value (eller status) før import"
         ])
     return CheckedRows(observations, tuple(skipped))
+
+
+def duplicate_of(
+    first_line: dict[tuple[str, str, str], int], key: tuple[str, str, str], row: ImportRow, shown: str
+) -> tuple[str, str] | None:
+    """("indicator_id", the problem) when `key` stood on an earlier row of the file; else remember this row."""
+    if key in first_line:
+        return "indicator_id", f"dobbel rad: {shown} står også på {row.location.row_word} {first_line[key]}"
+    first_line[key] = row.line
+    return None
 
 
 def value_and_status(indicator: Measure, cells: dict[str, str]) -> tuple[float | None, str | None, list[tuple[str, str]]]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from monitor.errors import ImportFileError
 from monitor.importread import ImportRow, read_bytes, read_import_rows
-from monitor.imports import FIRST_YEAR, ImportResult, describe_range, value_and_status
+from monitor.imports import FIRST_YEAR, ImportResult, describe_range, duplicate_of, value_and_status
 from monitor.catalogue import Unit
 from monitor.kostra import SERIES_PREFIX, KostraCatalogue, Region, Row
 from monitor.model import STATUS_WORDS, Observation, RunRecord, Vintage
@@ -99,12 +99,9 @@ def check_kostra_rows(rows: list[ImportRow], kostra: KostraCatalogue, today: dat
         if region is not None and kostra_row.ssb is not None and not kostra_row.adjusted and region.fetched:
             found.append(("indicator_id", f"hentes fra SSB (tabell {kostra_row.ssb.table}) for {region.name}, ikke import"))
         if region is not None and not found:
-            key = (kostra_row.id, region.store_code, year)
-            if key in first_line:
-                found.append(("indicator_id", f"dobbel rad: {ident} {region.id} {year} står også på "
-                                              f"{row.location.row_word} {first_line[key]}"))
-            else:
-                first_line[key] = row.line
+            duplicate = duplicate_of(first_line, (kostra_row.id, region.store_code, year), row, f"{ident} {region.id} {year}")
+            if duplicate is not None:
+                found.append(duplicate)
         if found:
             problems.extend(f"{row.where(column)}: {ident}: {problem}" for column, problem in found)
             continue
