@@ -5,9 +5,10 @@ The file is the import format (CSV or XLSX, `monitor.importread`) with `indicato
 `region` = a region id of kostra.yaml ("baerum") or its store code ("3201", "EKG12", "ASSSUO"), `period` = the
 year and `value`. Every row is checked before anything is stored; one bad row refuses the file with every problem
 located (file:line or sheet!cell, row id, column). A figure the SSB fetch gives (a row with a series, printed as
-SSB publishes it, for a region SSB has) is refused, as `monitor import` refuses SSB indicators. An imported figure is stored as the printed quantity
-("kostra.<id>"), in one transaction under the run-log source "import:kostra"; an unchanged file writes nothing.
-`kostra_template` writes the rows to fill in for a year, with what the monitor holds.
+SSB publishes it, for a region SSB has) is refused, as `monitor import` refuses SSB indicators. An imported
+figure is stored as the printed quantity ("kostra.<id>"), in one transaction under the run-log source
+"import:kostra"; an unchanged file writes nothing. `template_lines` and `render_template_csv` make the file to
+fill in for a year, with what the monitor holds.
 """
 
 from __future__ import annotations
@@ -20,20 +21,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from monitor.catalogue import Unit
 from monitor.errors import ImportFileError
 from monitor.importread import ImportRow, read_bytes, read_import_rows
 from monitor.imports import FIRST_YEAR, ImportResult, describe_range, duplicate_of, value_and_status
-from monitor.catalogue import Unit
 from monitor.kostra import SERIES_PREFIX, KostraCatalogue, Region, Row
 from monitor.model import STATUS_WORDS, Observation, RunRecord, Vintage
 from monitor.numbers import format_value
 from monitor.store import Store
+from monitor.templates import UNIT_TEXT
 
 KOSTRA_IMPORT_SOURCE = "import:kostra"
 TEMPLATE_COLUMNS = ("indicator_id", "name", "region", "period", "last_value", "value", "status", "note", "unit",
                     "allowed_range")
-UNIT_WORDS = {"share": "andel i prosent", "percent": "prosent", "count": "antall", "rate": "rate",
-              "amount": "beløp eller mengde", "percentage_points": "prosentpoeng", "index": "indeks"}
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ def render_template_csv(lines: list[TemplateLine]) -> bytes:
         last = "" if held is None else (
             format_value(held.value, line.row.decimals, line.row.symbol) if held.value is not None
             else STATUS_WORDS.get(held.status or "", held.status or ""))
-        unit = UNIT_WORDS.get(line.row.unit.value, line.row.unit.value) + (f" ({line.row.symbol})" if line.row.symbol else "")
+        unit = UNIT_TEXT[line.row.unit] + (f" ({line.row.symbol})" if line.row.symbol else "")
         cells = {
             "indicator_id": line.row.series_id, "name": line.row.name, "region": line.region.id, "period": str(line.year),
             "last_value": last, "value": "", "status": "", "note": "", "unit": unit,
