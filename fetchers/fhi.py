@@ -21,13 +21,11 @@ words from an RFC 7807 body (title/detail), from a string ``status`` and from AS
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
-import httpx
 
-from fetchers.http import JsonApiClient, Limits, SourceUnreachable, TooManyCells
+from fetchers.http import JsonApiClient, Limits, SourceUnreachable, TooManyCells, load_json
 from monitor.errors import FetchError
 
 __all__ = ["FhiClient", "Limits", "SourceUnreachable", "TooManyCells", "data_request"]
@@ -90,35 +88,17 @@ class FhiClient(JsonApiClient):
 
     def _get_list(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """GET a JSON array of objects (FHI's lists are bare arrays); anything else is a FetchError."""
-        response = self.request("GET", path, params=params, what=what)
-        try:
-            body = json.loads(response.content)
-        except json.JSONDecodeError as exc:
-            raise FetchError(f"{what}: svaret er ikke gyldig JSON ({exc.msg} ved tegn {exc.pos})") from exc
-        except UnicodeDecodeError as exc:
-            raise FetchError(f"{what}: svaret er ikke gyldig UTF-8 ({exc.reason})") from exc
+        body = load_json(self.request("GET", path, params=params, what=what).content, what)
         if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
             raise FetchError(f"{what}: svaret er ikke en JSON-liste av objekter")
         return body
 
-    def _classify(self, response: httpx.Response, what: str) -> FetchError | None:
-        failure = super()._classify(response, what)
-        if failure is None or response.status_code < 400:
-            return failure
-        extra = _fhi_detail(response)
-        if not extra or extra in str(failure):
-            return failure
-        return type(failure)(f"{failure}: {extra}", retryable=failure.retryable)
+    def _error_detail(self, body: dict[str, Any]) -> str:
+        return _fhi_detail(body)
 
 
-def _fhi_detail(response: httpx.Response) -> str:
+def _fhi_detail(body: dict[str, Any]) -> str:
     """FHI's words beyond title/detail: a string `status`, or ASP.NET's `errors` map (field → messages)."""
-    try:
-        body = json.loads(response.content)
-    except ValueError:
-        return ""
-    if not isinstance(body, dict):
-        return ""
     parts: list[str] = []
     if isinstance(body.get("status"), str) and body["status"].strip():
         parts.append(body["status"].strip())

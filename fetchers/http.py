@@ -103,13 +103,7 @@ class JsonApiClient:
 
     def get_json(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """GET a JSON document; anything that is not a JSON object is a FetchError."""
-        response = self.request("GET", path, params=params, what=what)
-        try:
-            body = json.loads(response.content)
-        except json.JSONDecodeError as exc:
-            raise FetchError(f"{what}: svaret er ikke gyldig JSON ({exc.msg} ved tegn {exc.pos})") from exc
-        except UnicodeDecodeError as exc:
-            raise FetchError(f"{what}: svaret er ikke gyldig UTF-8 ({exc.reason})") from exc
+        body = load_json(self.request("GET", path, params=params, what=what).content, what)
         if not isinstance(body, dict):
             raise FetchError(f"{what}: svaret er ikke et JSON-objekt")
         return body
@@ -155,6 +149,25 @@ class JsonApiClient:
         return min(self.limits.window / 2 * attempt, MAX_RETRY_AFTER)
 
     def _classify(self, response: httpx.Response, what: str) -> FetchError | None:
+        """What a response means: None when it is usable, else the error, with the source's own words
+        (`_error_detail`) added to a failed request's message."""
+        failure = self._classify_status(response, what)
+        if failure is None or response.status_code < 400:
+            return failure
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            return failure
+        extra = self._error_detail(body) if isinstance(body, dict) else ""
+        if not extra or extra in str(failure):
+            return failure
+        return type(failure)(f"{failure}: {extra}", retryable=failure.retryable)
+
+    def _error_detail(self, body: dict[str, Any]) -> str:
+        """A source's own words in an error body beyond RFC 7807's title/detail; sources override it."""
+        return ""
+
+    def _classify_status(self, response: httpx.Response, what: str) -> FetchError | None:
         status = response.status_code
         if 200 <= status < 300:
             kind = response.headers.get("Content-Type", "")
@@ -174,6 +187,16 @@ class JsonApiClient:
             if "cell" in lowered or "too many" in lowered or "values" in lowered:
                 return TooManyCells(f"{what}: spørringen er for stor (HTTP {status}){detail}")
         return FetchError(f"{what}: HTTP {status}{detail}")
+
+
+def load_json(content: bytes, what: str) -> Any:
+    """A response body as JSON; a FetchError that says what is wrong otherwise."""
+    try:
+        return json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise FetchError(f"{what}: svaret er ikke gyldig JSON ({exc.msg} ved tegn {exc.pos} av {len(content)})") from exc
+    except UnicodeDecodeError as exc:
+        raise FetchError(f"{what}: svaret er ikke gyldig UTF-8 ({exc.reason})") from exc
 
 
 def _problem_detail(response: httpx.Response) -> str:

@@ -137,7 +137,7 @@ def extract_regions(dataset: Dataset, table: str, series: SsbSeries, regions: Se
     for region in regions:
         periods = sorted(period for store, period in found if store == region.store_code)
         for period in periods:
-            by_code = {code: _total(points) for code, points in found[(region.store_code, period)].items()}
+            by_code = {code: Point.total(points) for code, points in found[(region.store_code, period)].items()}
             preferred = [code for code in (region.code_for(int(period)), region.store_code) if code in by_code]
             numbers = [code for code in preferred if by_code[code].value is not None]
             chosen = numbers[0] if numbers else (preferred[0] if preferred else None)
@@ -145,11 +145,3 @@ def extract_regions(dataset: Dataset, table: str, series: SsbSeries, regions: Se
                 result[region.store_code][period] = by_code[chosen]
     return result
 
-
-def _total(points: list[Point]) -> Point:
-    if len(points) == 1:
-        return points[0]
-    for point in points:
-        if point.value is None:
-            return Point(None, point.status or "..")
-    return Point(sum(point.value for point in points if point.value is not None))

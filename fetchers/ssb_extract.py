@@ -38,13 +38,5 @@ def extract(dataset: Dataset, table: str, series: SsbSeries, municipality: Munic
         if codes[region_at] != expected:
             continue
         cells.setdefault(period, []).append(Point(value, status or None))
-    return {period: _total(points) for period, points in sorted(cells.items())}
+    return {period: Point.total(points) for period, points in sorted(cells.items())}
 
-
-def _total(points: list[Point]) -> Point:
-    if len(points) == 1:
-        return points[0]
-    for point in points:
-        if point.value is None:
-            return Point(None, point.status or "..")
-    return Point(sum(point.value for point in points if point.value is not None))

@@ -21,9 +21,8 @@ import json
 import re
 from typing import Any
 
-import httpx
 
-from fetchers.http import JsonApiClient
+from fetchers.http import JsonApiClient, load_json
 from fetchers.jsonstat import Dataset
 from monitor.errors import FetchError
 
@@ -84,36 +83,14 @@ class UdirClient(JsonApiClient):
         response = self.request("GET", path, params=params, what=what)
         return load_json(response.content, what)
 
-    def _classify(self, response: httpx.Response, what: str) -> FetchError | None:
-        failure = super()._classify(response, what)
-        if failure is None or response.status_code < 400:
-            return failure
-        detail = _udir_detail(response)
-        if detail and detail not in str(failure):
-            return type(failure)(f"{failure}: {detail}", retryable=failure.retryable)
-        return failure
+    def _error_detail(self, body: dict[str, Any]) -> str:
+        return _udir_detail(body)
 
 
-def _udir_detail(response: httpx.Response) -> str:
+def _udir_detail(body: dict[str, Any]) -> str:
     """Udir's own words from an error body `{"kode":400,"feiltype":"…","melding":"…","tilleggsinfo":"…"}`."""
-    try:
-        body = json.loads(response.content)
-    except ValueError:
-        return ""
-    if not isinstance(body, dict):
-        return ""
     parts = [str(body[key]).strip() for key in ("feiltype", "melding") if body.get(key)]
     return " – ".join(dict.fromkeys(part for part in parts if part))
-
-
-def load_json(content: bytes, what: str) -> Any:
-    """A response body as JSON; a FetchError that says what is wrong otherwise."""
-    try:
-        return json.loads(content)
-    except json.JSONDecodeError as exc:
-        raise FetchError(f"{what}: svaret er ikke gyldig JSON ({exc.msg} ved tegn {exc.pos} av {len(content)})") from exc
-    except UnicodeDecodeError as exc:
-        raise FetchError(f"{what}: svaret er ikke gyldig UTF-8 ({exc.reason})") from exc
 
 
 def _head(body: Any) -> str:

@@ -97,5 +97,16 @@ class Point:
     value: float | None
     status: str | None = None
 
+    @staticmethod
+    def total(points: list[Point], missing: str = "..") -> Point:
+        """The sum of several cells of one period; a cell without a number makes the sum unknown (its status, or
+        `missing`). One cell is returned as it is."""
+        if len(points) == 1:
+            return points[0]
+        for point in points:
+            if point.value is None:
+                return Point(None, point.status or missing)
+        return Point(sum(point.value for point in points if point.value is not None))
+
 
 Series = dict[str, Point]  # period ("2022") → point
