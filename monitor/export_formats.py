@@ -15,10 +15,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from monitor.catalogue import Catalogue, Indicator
+from monitor.catalogue import Catalogue
 from monitor.errors import MonitorError
 from monitor.exports import FOOTNOTES, AreaTable, ExportMeta, build_tables, export_meta
 from monitor.store import Store
@@ -85,10 +85,35 @@ def csv_bytes(tables: list[list[list[str]]], footer: list[list[str]]) -> bytes:
     return (BOM + buffer.getvalue()).encode("utf-8")
 
 
-def number_format(indicator: Indicator) -> str:
+def number_format(decimals: int, symbol: str | None) -> str:
     """An Excel number format showing the value as printed: '#,##0.0" %"', '#,##0" kr/m²"'."""
-    pattern = "#,##0" + ("." + "0" * indicator.decimals if indicator.decimals else "")
-    return f'{pattern}" {indicator.symbol}"' if indicator.symbol else pattern
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return f'{pattern}" {symbol}"' if symbol else pattern
+
+
+def start_sheet(workbook: Workbook, area: str, taken: set[str], title_rows: list[str], header: list[Any]) -> Worksheet:
+    """A new sheet named after the area: the title (bold, larger), more title rows, then the bold header row,
+    frozen below the header and right of the label column."""
+    sheet = workbook.create_sheet(sheet_name(area, taken))
+    for row in title_rows:
+        sheet.append([row])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append(header)
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = f"B{sheet.max_row + 1}"
+    return sheet
+
+
+def finish_workbook(workbook: Workbook, value_columns: int) -> bytes:
+    """Column widths on every sheet (a wide label column, then the value columns), saved as XLSX bytes."""
+    for sheet in workbook.worksheets:
+        sheet.column_dimensions["A"].width = 80
+        for index in range(2, value_columns + 2):
+            sheet.column_dimensions[get_column_letter(index)].width = 14
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def sheet_name(area: str, taken: set[str]) -> str:
@@ -135,34 +160,22 @@ def to_xlsx(tables: list[AreaTable], meta: ExportMeta) -> bytes:
     workbook = Workbook()
     workbook.remove(workbook.active)
     taken: set[str] = set()
-    bold = Font(bold=True)
     for table in tables:
-        sheet = workbook.create_sheet(sheet_name(table.area, taken))
-        sheet.append([table.title])
-        sheet["A1"].font = Font(bold=True, size=13)
-        sheet.append([table.hovedmal])
-        sheet.append(["Indikator", *table.years])
-        for cell in sheet[3]:
-            cell.font = bold
-        sheet.freeze_panes = "B4"
+        sheet = start_sheet(workbook, table.area, taken, [table.title, table.hovedmal], ["Indikator", *table.years])
         for row in table.rows:
             if row.kind != "indicator":
                 sheet.append([row.label])
-                sheet.cell(sheet.max_row, 1).font = bold if row.kind == "delmal" else Font(italic=True)
+                sheet.cell(sheet.max_row, 1).font = Font(bold=True) if row.kind == "delmal" else Font(italic=True)
                 continue
             assert row.indicator is not None
-            append_value_row(sheet, row.label, row.cells, number_format(row.indicator), FOOTNOTES)
+            append_value_row(sheet, row.label, row.cells, number_format(row.indicator.decimals, row.indicator.symbol),
+                             FOOTNOTES)
         sheet.append([])
         sheet.append([f"Data per {meta.data_per}"])
         sheet.append(["Kilder: " + "; ".join(meta.sources)])
         for note in meta.footnotes:
             sheet.append([note])
-        sheet.column_dimensions["A"].width = 80
-        for index in range(2, len(table.years) + 2):
-            sheet.column_dimensions[get_column_letter(index)].width = 14
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return finish_workbook(workbook, max((len(table.years) for table in tables), default=0))
 
 
 def render_arsrapport(

@@ -7,7 +7,6 @@ year), the category rows, the key-figure rows with each cell as the handlingspro
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from html import escape
@@ -15,11 +14,10 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from monitor.baseline import BASELINE_VINTAGE
 from monitor.errors import MonitorError
-from monitor.export_formats import append_value_row, csv_bytes, sheet_name
+from monitor.export_formats import append_value_row, csv_bytes, finish_workbook, number_format, start_sheet
 from monitor.exports import REVISED_MARK, SUPPRESSED_MARK, as_of_vintages
 from monitor.kostra import KostraCatalogue, Row
 from monitor.model import Vintage
@@ -195,43 +193,25 @@ def to_csv(tables: list[KostraTable], data_per: str) -> bytes:
     return csv_bytes([table_rows(table) for table in tables], footer)
 
 
-def number_format(row: Row) -> str:
-    """An Excel number format showing the value as printed: '#,##0.0" %"', '#,##0'."""
-    pattern = "#,##0" + ("." + "0" * row.decimals if row.decimals else "")
-    return f'{pattern}" {row.symbol}"' if row.symbol else pattern
-
-
 def to_xlsx(tables: list[KostraTable], data_per: str) -> bytes:
     """One sheet per tjenesteområde: real numbers with number formats, bold categories, frozen header, footnotes."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     taken: set[str] = set()
-    bold = Font(bold=True)
     for table in tables:
-        sheet = workbook.create_sheet(sheet_name(table.area, taken))
-        sheet.append([table.title])
-        sheet["A1"].font = Font(bold=True, size=13)
-        sheet.append(["Nøkkeltall", *table.headings])
-        for cell in sheet[2]:
-            cell.font = bold
-        sheet.freeze_panes = "B3"
+        sheet = start_sheet(workbook, table.area, taken, [table.title], ["Nøkkeltall", *table.headings])
         for line in table.lines:
             if line.kind == "category":
                 sheet.append([line.label])
-                sheet.cell(sheet.max_row, 1).font = bold
+                sheet.cell(sheet.max_row, 1).font = Font(bold=True)
                 continue
             assert line.row is not None
-            append_value_row(sheet, line.label, line.cells, number_format(line.row), MARKS)
+            append_value_row(sheet, line.label, line.cells, number_format(line.row.decimals, line.row.symbol), MARKS)
         sheet.append([])
         for note in table.footnotes:
             sheet.append([note])
         sheet.append([f"Data per {data_per}"])
-        sheet.column_dimensions["A"].width = 80
-        for index in range(2, len(table.headings) + 2):
-            sheet.column_dimensions[get_column_letter(index)].width = 14
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return finish_workbook(workbook, max((len(table.headings) for table in tables), default=0))
 
 
 def render_kostra(
