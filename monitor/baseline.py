@@ -37,25 +37,27 @@ def read_baseline(catalogue: Catalogue, path: Path | None = None) -> list[Observ
             status = row["status"] or None
             if status is not None and status not in KNOWN_STATUSES:
                 raise MonitorError(f"{path}:{line}: unknown status {status!r}")
-            observations.append(
-                Observation(
-                    indicator_id=row["indicator_id"],
-                    region=region,
-                    period=row["period"],
-                    value=float(row["value"]) if row["value"] else None,
-                    status=status,
-                    source=BASELINE_SOURCE,
-                    source_updated=BASELINE_PUBLISHED.date().isoformat(),
-                )
-            )
+            value = float(row["value"]) if row["value"] else None
+            observations.append(printed(row["indicator_id"], region, row["period"], value, status))
     return observations
 
 
-def load_baseline(store: Store, catalogue: Catalogue, now: datetime, path: Path | None = None) -> int:
-    """Store the baseline vintage; idempotent (a second load writes nothing). Returns new vintages."""
-    observations = read_baseline(catalogue, path)
-    run = RunRecord(source=BASELINE_SOURCE, target=BASELINE_VINTAGE, started_at=now, finished_at=now)
+def printed(indicator_id: str, region: str, period: str, value: float | None, status: str | None = None) -> Observation:
+    """One printed cell as an observation of the baseline source, published the day the plan was adopted."""
+    return Observation(indicator_id, region, period, value, status, BASELINE_SOURCE,
+                       source_updated=BASELINE_PUBLISHED.date().isoformat())
+
+
+def store_baseline(store: Store, observations: list[Observation], target: str, now: datetime) -> int:
+    """Store printed cells as the baseline vintage, known from the adoption day; idempotent (a second load writes
+    nothing). Returns the new vintages."""
+    run = RunRecord(source=BASELINE_SOURCE, target=target, started_at=now, finished_at=now)
     _, new = store.write_run(
         run, observations, vintage=BASELINE_VINTAGE, retrieved_at=BASELINE_PUBLISHED, skip_if_unchanged=True
     )
     return new
+
+
+def load_baseline(store: Store, catalogue: Catalogue, now: datetime, path: Path | None = None) -> int:
+    """Store the baseline vintage; idempotent (a second load writes nothing). Returns new vintages."""
+    return store_baseline(store, read_baseline(catalogue, path), BASELINE_VINTAGE, now)

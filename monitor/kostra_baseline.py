@@ -12,10 +12,10 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
-from monitor.baseline import BASELINE_PUBLISHED, BASELINE_SOURCE, BASELINE_VINTAGE
+from monitor.baseline import BASELINE_VINTAGE, printed, store_baseline
 from monitor.errors import MonitorError
 from monitor.kostra import KostraCatalogue, kostra_path_for, load_kostra
-from monitor.model import Observation, RunRecord
+from monitor.model import Observation
 from monitor.store import Store
 
 KOSTRA_BASELINE_TARGET = f"KOSTRA {BASELINE_VINTAGE}"  # the run-log target of the KOSTRA baseline load
@@ -42,28 +42,13 @@ def read_kostra_baseline(kostra: KostraCatalogue, path: Path | None = None) -> l
                 value = float(record["value"])
             except ValueError as exc:
                 raise MonitorError(f"{path}:{line}: verdien {record['value']!r} er ikke et tall") from exc
-            observations.append(
-                Observation(
-                    indicator_id=rows[record["kostra_id"]].series_id,
-                    region=record["region"],
-                    period=record["period"],
-                    value=value,
-                    status=None,
-                    source=BASELINE_SOURCE,
-                    source_updated=BASELINE_PUBLISHED.date().isoformat(),
-                )
-            )
+            observations.append(printed(rows[record["kostra_id"]].series_id, record["region"], record["period"], value))
     return observations
 
 
 def load_kostra_baseline(store: Store, kostra: KostraCatalogue, now: datetime, path: Path | None = None) -> int:
     """Store the KOSTRA baseline vintage; idempotent (a second load writes nothing). Returns new vintages."""
-    observations = read_kostra_baseline(kostra, path)
-    run = RunRecord(source=BASELINE_SOURCE, target=KOSTRA_BASELINE_TARGET, started_at=now, finished_at=now)
-    _, new = store.write_run(
-        run, observations, vintage=BASELINE_VINTAGE, retrieved_at=BASELINE_PUBLISHED, skip_if_unchanged=True
-    )
-    return new
+    return store_baseline(store, read_kostra_baseline(kostra, path), KOSTRA_BASELINE_TARGET, now)
 
 
 def kostra_next_to(catalogue_path: Path) -> KostraCatalogue | None:
