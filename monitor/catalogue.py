@@ -11,13 +11,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from monitor.errors import CatalogueError
 from monitor.fetchspec import Derive, Expr, FetchSpec, FhiFetch, FhiSeries, PeriodMap, SsbFetch, SsbRegion, SsbSeries
 from monitor.fetchspec import UdirFetch, UdirSeries
 
@@ -26,7 +24,7 @@ __all__ = [
     "Municipality", "PeriodMap", "Placeholder", "Retired", "Source", "SourceKind", "SourceOwner", "SsbFetch", "SsbRegion",
     "SsbSeries", "Target", "ThresholdTarget", "TrajectoryTarget", "UdirFetch", "UdirSeries", "Unit", "load_catalogue",
 ]
-from monitor.yamlpos import LineMap, read_mapping
+from monitor.yamlpos import LineMap, read_mapping, validate_located
 
 
 class SourceKind(StrEnum):
@@ -350,20 +348,8 @@ def load_catalogue(path: Path | str = DEFAULT_PATH) -> Catalogue:
     path = Path(path)
     data, lines = read_mapping(path, "katalogen", "`municipality` og `indicators`")
 
-    problems = _cross_item_problems(path, data, lines)
-    catalogue: Catalogue | None = None
-    try:
-        catalogue = Catalogue.model_validate(data)
-    except ValidationError as exc:
-        problems = [_describe(path, data, lines, error) for error in exc.errors(include_url=False)] + problems
-    if problems:
-        raise CatalogueError(_unique(problems))
-    assert catalogue is not None
-    return catalogue
-
-
-def _unique(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(items))
+    return validate_located(Catalogue, data, lambda error: _describe(path, data, lines, error),
+                            _cross_item_problems(path, data, lines))
 
 
 def _item_label(data: dict[str, Any], section: str, index: int) -> str:

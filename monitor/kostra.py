@@ -13,12 +13,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor.catalogue import Direction, SsbSeries, Unit
 from monitor.catalogue import _message as describe_error  # the catalogue's bokmål wording of pydantic errors
-from monitor.errors import CatalogueError
-from monitor.yamlpos import LineMap, read_mapping
+from monitor.yamlpos import LineMap, read_mapping, validate_located
 
 KOSTRA_REGION_DIMENSION = "KOKkommuneregion0000"
 SERIES_PREFIX = "kostra."  # observations of a row are stored as indicator_id "kostra.<row id>"
@@ -291,16 +290,8 @@ def load_kostra(path: Path | str = DEFAULT_PATH) -> KostraCatalogue:
     """Read and validate kostra.yaml; raise CatalogueError listing every problem as file:line: where → field: what."""
     path = Path(path)
     data, lines = read_mapping(path, "KOSTRA-filen", "`regions`, `columns` og `areas`")
-    problems = _duplicate_rows(path, data, lines)
-    kostra: KostraCatalogue | None = None
-    try:
-        kostra = KostraCatalogue.model_validate(data)
-    except ValidationError as exc:
-        problems = [_describe(path, data, lines, error) for error in exc.errors(include_url=False)] + problems
-    if problems:
-        raise CatalogueError(list(dict.fromkeys(problems)))
-    assert kostra is not None
-    return kostra
+    return validate_located(KostraCatalogue, data, lambda error: _describe(path, data, lines, error),
+                            _duplicate_rows(path, data, lines))
 
 
 def _label(data: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:

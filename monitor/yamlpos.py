@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 from monitor.errors import CatalogueError
 
@@ -87,3 +89,22 @@ def read_mapping(path: Path, noun: str, shape: str) -> tuple[dict[str, Any], Lin
     if not isinstance(data, dict):
         raise CatalogueError([f"{path}:1: {noun} må være en mapping med {shape}"])
     return data, lines
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_located(
+    model: type[M], data: dict[str, Any], describe: Callable[[Any], str], problems: list[str]
+) -> M:
+    """`data` as `model`, or a CatalogueError listing every validation error (each `describe`d with its file, line
+    and field) followed by the `problems` the caller found itself, each once."""
+    parsed: M | None = None
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as exc:
+        problems = [describe(error) for error in exc.errors(include_url=False)] + problems
+    if problems:
+        raise CatalogueError(list(dict.fromkeys(problems)))
+    assert parsed is not None
+    return parsed
