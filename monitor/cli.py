@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 
 from monitor import __version__
+from monitor.cli_context import local_now as _now, login_name as _login_name
 from monitor.baseline import load_baseline
 from monitor.catalogue import Catalogue, load_catalogue
 from monitor.errors import MonitorError, ProblemListError
@@ -69,10 +68,6 @@ def _settings(ctx: click.Context) -> Settings:
     settings = ctx.obj
     assert isinstance(settings, Settings)
     return settings
-
-
-def _now(settings: Settings) -> datetime:
-    return datetime.now(ZoneInfo(settings.timezone))
 
 
 @click.group(cls=MonitorGroup)
@@ -216,15 +211,6 @@ def _import_summary(file: Path, result: ImportResult, who: str) -> str:
         return f"{file}: {what}, ingen endringer – ingenting lagret{skipped}."
     return (f"{file}: {what}, {result.new_vintages} nye verdier lagret (kjøring {result.run_id}, av {who}, "
             f"sha256 {result.sha256[:12]}…){skipped}.")
-
-
-def _login_name() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except OSError:
-        return "ukjent"
 
 
 @cli.command()

@@ -5,7 +5,6 @@ Also the step the scheduler runs after each fetch (`alerts_after_fetch`). The cl
 
 from __future__ import annotations
 
-import getpass
 import json
 import logging
 import sqlite3
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from monitor.cli_context import current_settings as _settings, local_now as _now, login_name as _login_name
 from monitor.alertmail import render_test
 from monitor.alerts import (
     AlertConfig,
@@ -38,16 +38,6 @@ from monitor.settings import Settings
 from monitor.store import Store
 
 log = logging.getLogger("monitor.alerts")
-
-
-def _settings() -> Settings:
-    settings = click.get_current_context().find_root().obj
-    assert isinstance(settings, Settings)
-    return settings
-
-
-def _now(settings: Settings) -> datetime:
-    return datetime.now(ZoneInfo(settings.timezone))
 
 
 # -- from the settings ------------------------------------------------------------------------------
@@ -262,9 +252,3 @@ def silence_remove(silence_id: int) -> None:
         removed = remove_silence(store, silence_id, _now(settings))
     click.echo(f"Demping {removed.id} ({removed.target}) er fjernet; varslene gjelder igjen.")
 
-
-def _login_name() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "ukjent"

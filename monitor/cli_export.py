@@ -10,21 +10,15 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from monitor.cli_context import current_settings as _settings
 from monitor.assessment import evaluate_all
 from monitor.catalogue import load_catalogue
 from monitor.evaluate import STATE_WORDS, TARGET_WORDS
 from monitor.export_formats import BOM, render_arsrapport
 from monitor.numbers import format_value
-from monitor.settings import Settings
 from monitor.store import Store
 
 FORMATS = ("xlsx", "csv", "html")
-
-
-def _settings() -> Settings:
-    settings = click.get_current_context().find_root().obj
-    assert isinstance(settings, Settings)
-    return settings
 
 
 @click.group()

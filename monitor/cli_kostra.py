@@ -6,11 +6,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import getpass
 import json
 
 import click
 
+from monitor.cli_context import current_settings as _settings, login_name as _login_name
 from monitor.cli_export import FORMATS, _write, export
 from monitor.catalogue import load_catalogue
 from monitor.errors import CatalogueError, MonitorError
@@ -18,12 +18,6 @@ from monitor.kostra import KostraCatalogue, kostra_path_for, load_kostra
 from monitor.kostra_export import render_kostra
 from monitor.settings import Settings
 from monitor.store import Store
-
-
-def _settings() -> Settings:
-    settings = click.get_current_context().find_root().obj
-    assert isinstance(settings, Settings)
-    return settings
 
 
 def _kostra(settings: Settings, path: Path | None = None) -> tuple[Path, KostraCatalogue]:
@@ -195,9 +189,3 @@ def import_(file: Path, actor: str | None) -> None:
     else:
         click.echo(f"{file}: {result.rows} rader, {result.new_vintages} nye verdier for {', '.join(result.periods)}.")
 
-
-def _login_name() -> str:
-    try:
-        return getpass.getuser()
-    except OSError:
-        return "ukjent"

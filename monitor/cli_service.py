@@ -8,12 +8,12 @@ import signal
 import subprocess
 import sys
 import threading
-from datetime import datetime
 from types import FrameType
 from zoneinfo import ZoneInfo
 
 import click
 
+from monitor.cli_context import current_settings as _settings, local_now as _now
 from monitor.assessment import evaluate_all
 from monitor.cli_alerts import alerts_after_fetch
 from monitor.catalogue import load_catalogue
@@ -30,16 +30,6 @@ from monitor.store import Store
 
 log = logging.getLogger("monitor")
 FAILING = (State.LATE, State.FETCH_FAILING)
-
-
-def _settings() -> Settings:
-    settings = click.get_current_context().find_root().obj
-    assert isinstance(settings, Settings)
-    return settings
-
-
-def _now(settings: Settings) -> datetime:
-    return datetime.now(ZoneInfo(settings.timezone))
 
 
 @click.command()

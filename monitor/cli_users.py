@@ -8,15 +8,10 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from monitor.cli_context import current_settings as _settings
 from monitor.settings import Settings
 from monitor.store import Store
 from monitor.users import ROLE_WORDS, ROLES, Users, check_new_password
-
-
-def _settings() -> Settings:
-    settings = click.get_current_context().find_root().obj
-    assert isinstance(settings, Settings)
-    return settings
 
 
 def _open_store(settings: Settings) -> Store:
