@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 from fetchers.jsonstat import Dataset
 from fetchers.ssb_extract import check_structure
-from fetchers.ssb_query import Selection, _time_codes, period_of
+from fetchers.ssb_query import Selection, agreed, ordered_selection, period_of, time_codes
 from monitor.catalogue import SsbSeries
 from monitor.model import Point, Series
 
@@ -66,14 +65,8 @@ def build_kostra_selections(
 def _selection(
     table: str, members: list[SsbSeries], regions: Sequence[RegionHistory], meta: Mapping[str, Any] | None
 ) -> Selection:
-    def agree(what: str, values: set[Any]) -> Any:
-        if len(values) != 1:
-            shown = ", ".join(sorted(str(value) for value in values))
-            raise ValueError(f"tabell {table}: KOSTRA-radene er uenige om {what} ({shown}); det går ikke i én spørring")
-        return next(iter(values))
-
-    region_dimension = agree("regiondimensjonen", {s.region.dimension for s in members})
-    time_dimension = agree("tidsdimensjonen", {s.time_dimension for s in members})
+    region_dimension = agreed(table, "KOSTRA-radene", "regiondimensjonen", {s.region.dimension for s in members})
+    time_dimension = agreed(table, "KOSTRA-radene", "tidsdimensjonen", {s.time_dimension for s in members})
     if any(s.region.codelist is not None or s.codelists for s in members):
         raise ValueError(f"tabell {table}: KOSTRA-rader bruker ikke kodelister")
     first_year = min(s.first_year for s in members)
@@ -88,21 +81,8 @@ def _selection(
             for code in item.codes(dimension):
                 if code not in chosen:
                     chosen.append(code)
-    values[time_dimension] = _time_codes(table, members, time_dimension, meta)
-    order = list(values)
-    if meta is not None:
-        known = [dimension for dimension in meta.get("id", []) if dimension in values]
-        order = known + [dimension for dimension in order if dimension not in known]
-        for dimension, chosen in values.items():
-            index = ((meta.get("dimension") or {}).get(dimension) or {}).get("category", {}).get("index")
-            if isinstance(index, dict):
-                chosen.sort(key=lambda code: (code not in index, index.get(code, 0)))
-    return Selection(
-        table=table,
-        values=MappingProxyType({dimension: tuple(values[dimension]) for dimension in order}),
-        time_dimension=time_dimension,
-        region_dimension=region_dimension,
-    )
+    values[time_dimension] = time_codes(table, members, time_dimension, meta)
+    return ordered_selection(table, values, time_dimension, region_dimension, meta)
 
 
 def extract_regions(dataset: Dataset, table: str, series: SsbSeries, regions: Sequence[RegionHistory]) -> dict[str, Series]:

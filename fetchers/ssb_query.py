@@ -123,10 +123,7 @@ def _selection(
     meta: Mapping[str, Any] | None,
 ) -> Selection:
     def agree(what: str, values: set[Any]) -> Any:
-        if len(values) != 1:
-            shown = ", ".join(sorted(str(value) for value in values))
-            raise ValueError(f"tabell {table}: seriene er uenige om {what} ({shown}); det går ikke i én spørring")
-        return next(iter(values))
+        return agreed(table, "seriene", what, values)
 
     all_members = [series for _, _, series in members]
     region_dimension = agree("regiondimensjonen", {s.region.dimension for s in all_members})
@@ -157,25 +154,42 @@ def _selection(
             continue
         if any(dimension in s.select and dimension not in s.codelists for s in all_members):
             raise ValueError(f"tabell {table}: seriene er uenige om kodelisten for {dimension} ({codelist})")
-    values[time_dimension] = _time_codes(table, all_members, time_dimension, meta)
+    values[time_dimension] = time_codes(table, all_members, time_dimension, meta)
+    return ordered_selection(table, values, time_dimension, region_dimension, meta, codelists)
+
+
+def agreed(table: str, members: str, what: str, values: set[Any]) -> Any:
+    """The one value every series of a table's query agrees on; ValueError naming the table and the values else."""
+    if len(values) != 1:
+        shown = ", ".join(sorted(str(value) for value in values))
+        raise ValueError(f"tabell {table}: {members} er uenige om {what} ({shown}); det går ikke i én spørring")
+    return next(iter(values))
+
+
+def ordered_selection(
+    table: str, values: dict[str, list[str]], time_dimension: str, region_dimension: str,
+    meta: Mapping[str, Any] | None, codelists: Mapping[str, str] | None = None,
+) -> Selection:
+    """The selection, in the table's own order of dimensions and of codes (unknown ones last) when its metadata is
+    known, else in the order given."""
     order = list(values)
     if meta is not None:
         known = [dimension for dimension in meta.get("id", []) if dimension in values]
         order = known + [dimension for dimension in order if dimension not in known]
-        for dimension, chosen in values.items():  # the table's own order of codes, unknown codes last
+        for dimension, chosen in values.items():
             index = ((meta.get("dimension") or {}).get(dimension) or {}).get("category", {}).get("index")
             if isinstance(index, dict):
                 chosen.sort(key=lambda code: (code not in index, index.get(code, 0)))
     return Selection(
         table=table,
         values=MappingProxyType({dimension: tuple(values[dimension]) for dimension in order}),
-        codelists=MappingProxyType(codelists),
+        codelists=MappingProxyType(dict(codelists or {})),
         time_dimension=time_dimension,
         region_dimension=region_dimension,
     )
 
 
-def _time_codes(
+def time_codes(
     table: str, members: list[SsbSeries], time_dimension: str, meta: Mapping[str, Any] | None
 ) -> list[str]:
     maps = {series.period for series in members}
