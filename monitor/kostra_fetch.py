@@ -31,7 +31,7 @@ from monitor.catalogue import MunicipalityCode
 from monitor.errors import FetchError
 from monitor.kostra import KOSTRA_SOURCE, KostraCatalogue
 from monitor.model import Observation, RunRecord, Series, TableMeta
-from monitor.pipeline import CHECK_TARGET, FetchReport, TableOutcome, what_changed
+from monitor.pipeline import FetchReport, TableOutcome, fail_all, note_full_refresh, record_unchanged, what_changed
 from monitor.rawarchive import archive
 from monitor.settings import Settings
 from monitor.store import Store
@@ -86,18 +86,14 @@ def fetch_kostra(
         client.load_config()
         to_fetch, listed = what_changed(KostraListing(client), store, wanted, clock, force or tables is not None)
     except FetchError as exc:
-        for table in wanted:
-            store.record_failure(RunRecord(KOSTRA_SOURCE, table, started, clock()), str(exc))
-            report.tables.append(TableOutcome(table, "failed", error=str(exc)))
+        fail_all(store, report, wanted, started, clock, exc)
         report.requests = client.requests
         return report
     regions = region_histories(kostra)
     for table in wanted:
         began = clock()
         if table not in to_fetch:
-            meta = listed.get(table)
-            store.write_run(RunRecord(KOSTRA_SOURCE, table, began, clock()), [], table_meta=meta)
-            report.tables.append(TableOutcome(table, "unchanged", discontinued=bool(meta and meta.discontinued)))
+            record_unchanged(store, report, table, began, clock, listed.get(table))
             continue
         try:
             bodies = _fetch(client, kostra, selections[table])
@@ -122,9 +118,8 @@ def fetch_kostra(
         )
         _, new = store.write_run(run, observations, table_meta=meta)
         report.tables.append(TableOutcome(table, "ok" if new else "unchanged", new=new, discontinued=meta.discontinued))
-    if tables is None and not listed and to_fetch == set(wanted) and not report.failed:
-        # A complete refresh knows the state of every table now: the next check asks only for changes since.
-        store.write_run(RunRecord(KOSTRA_SOURCE, CHECK_TARGET, started, clock()), [])
+    if tables is None:
+        note_full_refresh(store, report, wanted, to_fetch, listed, started, clock)
     report.requests = client.requests
     return report
 

@@ -104,9 +104,7 @@ def fetch_source(
         adapter.start()
         to_fetch, listed = what_changed(adapter, store, tables, clock, force or only is not None)
     except FetchError as exc:
-        for table in tables:
-            store.record_failure(RunRecord(source, table, started, clock()), str(exc))
-            report.tables.append(TableOutcome(table, "failed", error=str(exc)))
+        fail_all(store, report, tables, started, clock, exc)
         report.requests = adapter.requests
         return report
     # Phase 1: fetch and parse every changed table, so indicators built from two tables see both.
@@ -130,8 +128,7 @@ def fetch_source(
     for table in tables:
         meta = listed.get(table)
         if table not in to_fetch:
-            store.write_run(RunRecord(source, table, started, clock()), [], table_meta=meta)
-            report.tables.append(TableOutcome(table, "unchanged", discontinued=bool(meta and meta.discontinued)))
+            record_unchanged(store, report, table, started, clock, meta)
             continue
         if table not in fetched:
             continue
@@ -149,14 +146,39 @@ def fetch_source(
         )
         _, new = store.write_run(run, observations, table_meta=meta)
         report.tables.append(TableOutcome(table, "ok" if new else "unchanged", new=new, discontinued=meta.discontinued))
-    if not listed and to_fetch == set(tables) and not report.failed:
-        # A complete refresh knows the state of every table now: the next check asks only for changes since.
-        store.write_run(RunRecord(source, CHECK_TARGET, started, clock()), [])
+    note_full_refresh(store, report, tables, to_fetch, listed, started, clock)
     if progress is not None:
         progress(len(tables), len(tables))
     report.tables.sort(key=lambda outcome: outcome.table)
     report.requests = adapter.requests
     return report
+
+
+def fail_all(
+    store: Store, report: FetchReport, tables: list[str], started: datetime, clock: Clock, exc: FetchError
+) -> None:
+    """The source failed before any table (its limits, its change listing): every table failed with that error."""
+    for table in tables:
+        store.record_failure(RunRecord(report.source, table, started, clock()), str(exc))
+        report.tables.append(TableOutcome(table, "failed", error=str(exc)))
+
+
+def record_unchanged(
+    store: Store, report: FetchReport, table: str, began: datetime, clock: Clock, meta: TableMeta | None
+) -> None:
+    """A table the change check found unchanged: a run with no rows, so its last check is known."""
+    store.write_run(RunRecord(report.source, table, began, clock()), [], table_meta=meta)
+    report.tables.append(TableOutcome(table, "unchanged", discontinued=bool(meta and meta.discontinued)))
+
+
+def note_full_refresh(
+    store: Store, report: FetchReport, tables: list[str], to_fetch: set[str], listed: dict[str, TableMeta],
+    started: datetime, clock: Clock,
+) -> None:
+    """After a complete refresh that failed nowhere the state of every table is known: the next change check asks
+    only for what changed since."""
+    if not listed and to_fetch == set(tables) and not report.failed:
+        store.write_run(RunRecord(report.source, CHECK_TARGET, started, clock()), [])
 
 
 def _fail(store: Store, report: FetchReport, table: str, began: datetime, ended: datetime, exc: Exception) -> None:
