@@ -28,36 +28,49 @@ BOM = "\ufeff"
 
 def to_html(tables: list[AreaTable], meta: ExportMeta, title: str) -> str:
     """Accessible table markup that pastes cleanly into Word or Framsikt."""
-    parts = [
-        "<!doctype html>", '<html lang="nb">', "<head>", '<meta charset="utf-8">', f"<title>{escape(title)}</title>",
-        "<style>table{border-collapse:collapse;margin-bottom:1.5em}th,td{border:1px solid #999;padding:2px 6px;"
-        "text-align:left}td.num{text-align:right}tr.delmal th{font-weight:bold;background:#eee}</style>",
-        "</head>", "<body>", "<main>", f"<h1>{escape(title)}</h1>",
-    ]
+    body: list[str] = []
     for table in tables:
         width = len(table.years) + 1
-        parts.append("<table>")
-        parts.append(f"<caption>{escape(table.title)}</caption>")
-        parts.append("<thead>")
-        parts.append(f'<tr><th scope="colgroup" colspan="{width}">{escape(table.hovedmal)}</th></tr>')
+        body.append("<table>")
+        body.append(f"<caption>{escape(table.title)}</caption>")
+        body.append("<thead>")
+        body.append(f'<tr><th scope="colgroup" colspan="{width}">{escape(table.hovedmal)}</th></tr>')
         years = "".join(f'<th scope="col">{year}</th>' for year in table.years)
-        parts.append(f'<tr><th scope="col">Indikator</th>{years}</tr>')
-        parts.append("</thead>")
-        parts.append("<tbody>")
+        body.append(f'<tr><th scope="col">Indikator</th>{years}</tr>')
+        body.append("</thead>")
+        body.append("<tbody>")
         for row in table.rows:
             if row.kind == "delmal":
-                parts.append(f'<tr class="delmal"><th scope="rowgroup" colspan="{width}"><b>{escape(row.label)}</b></th></tr>')
+                body.append(html_group_row("delmal", row.label, width))
             elif row.kind == "placeholder":
-                parts.append(f'<tr class="placeholder"><td colspan="{width}">{escape(row.label)}</td></tr>')
+                body.append(f'<tr class="placeholder"><td colspan="{width}">{escape(row.label)}</td></tr>')
             else:
-                cells = "".join(f'<td class="num">{escape(cell.printed)}</td>' for cell in row.cells)
-                parts.append(f'<tr><th scope="row">{escape(row.label)}</th>{cells}</tr>')
-        parts.append("</tbody>")
-        parts.append("</table>")
-    parts.append(f"<p>Data per {escape(meta.data_per)}. Kilder: {escape('; '.join(meta.sources))}.</p>")
-    parts.extend(f"<p>{escape(note)}</p>" for note in meta.footnotes)
-    parts.extend(["</main>", "</body>", "</html>"])
-    return "\n".join(parts) + "\n"
+                body.append(html_value_row(row.label, row.cells))
+        body.append("</tbody>")
+        body.append("</table>")
+    body.append(f"<p>Data per {escape(meta.data_per)}. Kilder: {escape('; '.join(meta.sources))}.</p>")
+    body.extend(f"<p>{escape(note)}</p>" for note in meta.footnotes)
+    style = ("table{border-collapse:collapse;margin-bottom:1.5em}th,td{border:1px solid #999;padding:2px 6px;"
+             "text-align:left}td.num{text-align:right}tr.delmal th{font-weight:bold;background:#eee}")
+    return html_document(title, style, body)
+
+
+def html_document(title: str, style: str, body: list[str]) -> str:
+    """A bokmål HTML page: the title as <title> and <h1>, the style, then the body lines inside <main>."""
+    head = ["<!doctype html>", '<html lang="nb">', "<head>", '<meta charset="utf-8">', f"<title>{escape(title)}</title>",
+            f"<style>{style}</style>", "</head>", "<body>", "<main>", f"<h1>{escape(title)}</h1>"]
+    return "\n".join([*head, *body, "</main>", "</body>", "</html>"]) + "\n"
+
+
+def html_group_row(css_class: str, label: str, width: int) -> str:
+    """A row that heads the rows below it (a delmål, a KOSTRA category), across the whole table."""
+    return f'<tr class="{css_class}"><th scope="rowgroup" colspan="{width}"><b>{escape(label)}</b></th></tr>'
+
+
+def html_value_row(label: str, cells: Sequence[PrintedCell]) -> str:
+    """A row of a label and its printed cells."""
+    values = "".join(f'<td class="num">{escape(cell.printed)}</td>' for cell in cells)
+    return f'<tr><th scope="row">{escape(label)}</th>{values}</tr>'
 
 
 def table_rows(table: AreaTable) -> list[list[str]]:

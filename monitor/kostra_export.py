@@ -17,7 +17,9 @@ from openpyxl.styles import Font
 
 from monitor.baseline import BASELINE_VINTAGE
 from monitor.errors import MonitorError
-from monitor.export_formats import append_value_row, csv_bytes, finish_workbook, number_format, start_sheet
+from monitor.export_formats import (
+    append_value_row, csv_bytes, finish_workbook, html_document, html_group_row, html_value_row, number_format, start_sheet,
+)
 from monitor.exports import REVISED_MARK, SUPPRESSED_MARK, as_of_vintages
 from monitor.kostra import KostraCatalogue, Row
 from monitor.model import Vintage
@@ -148,34 +150,29 @@ def _same(row: Row, a: Vintage, b: Vintage) -> bool:
 
 def to_html(tables: list[KostraTable], title: str, data_per: str) -> str:
     """Accessible tables that paste into Word or Framsikt; each followed by its footnotes."""
-    parts = [
-        "<!doctype html>", '<html lang="nb">', "<head>", '<meta charset="utf-8">', f"<title>{escape(title)}</title>",
-        "<style>table{border-collapse:collapse;margin-bottom:0.5em}th,td{border:1px solid #999;padding:2px 6px;"
-        "text-align:left}td.num{text-align:right}tr.category th{font-weight:bold;background:#eee}"
-        "p.footnote{margin:0 0 0.2em 0;font-size:90%}section{margin-bottom:1.5em}</style>",
-        "</head>", "<body>", "<main>", f"<h1>{escape(title)}</h1>",
-    ]
+    body: list[str] = []
     for table in tables:
         width = len(table.headings) + 1
-        parts.append("<section>")
-        parts.append("<table>")
-        parts.append(f"<caption>{escape(table.title)}</caption>")
+        body.append("<section>")
+        body.append("<table>")
+        body.append(f"<caption>{escape(table.title)}</caption>")
         headings = "".join(f'<th scope="col">{escape(heading)}</th>' for heading in table.headings)
-        parts.append(f'<thead><tr><th scope="col">Nøkkeltall</th>{headings}</tr></thead>')
-        parts.append("<tbody>")
+        body.append(f'<thead><tr><th scope="col">Nøkkeltall</th>{headings}</tr></thead>')
+        body.append("<tbody>")
         for line in table.lines:
             if line.kind == "category":
-                parts.append(f'<tr class="category"><th scope="rowgroup" colspan="{width}"><b>{escape(line.label)}</b></th></tr>')
+                body.append(html_group_row("category", line.label, width))
             else:
-                cells = "".join(f'<td class="num">{escape(cell.printed)}</td>' for cell in line.cells)
-                parts.append(f'<tr><th scope="row">{escape(line.label)}</th>{cells}</tr>')
-        parts.append("</tbody>")
-        parts.append("</table>")
-        parts.extend(f'<p class="footnote">{escape(note)}</p>' for note in table.footnotes)
-        parts.append("</section>")
-    parts.append(f"<p>Data per {escape(data_per)}. Kilder: SSB (KOSTRA); KS (ASSS-snittet, bare de trykte tallene).</p>")
-    parts.extend(["</main>", "</body>", "</html>"])
-    return "\n".join(parts) + "\n"
+                body.append(html_value_row(line.label, line.cells))
+        body.append("</tbody>")
+        body.append("</table>")
+        body.extend(f'<p class="footnote">{escape(note)}</p>' for note in table.footnotes)
+        body.append("</section>")
+    body.append(f"<p>Data per {escape(data_per)}. Kilder: SSB (KOSTRA); KS (ASSS-snittet, bare de trykte tallene).</p>")
+    style = ("table{border-collapse:collapse;margin-bottom:0.5em}th,td{border:1px solid #999;padding:2px 6px;"
+             "text-align:left}td.num{text-align:right}tr.category th{font-weight:bold;background:#eee}"
+             "p.footnote{margin:0 0 0.2em 0;font-size:90%}section{margin-bottom:1.5em}")
+    return html_document(title, style, body)
 
 
 def table_rows(table: KostraTable) -> list[list[str]]:
