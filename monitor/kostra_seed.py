@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.kostra import KostraCatalogue
-from monitor.seed import SeedError, normalise, parse_cell
+from monitor.seed import SeedError, as_printed, normalise, parse_cell
 
 COLUMNS = 7
 CSV_HEADER = ("kostra_id", "region", "period", "value", "printed")
@@ -158,7 +158,7 @@ def write_kostra_baseline_csv(rows: list[dict[str, object]], path: Path | str) -
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(CSV_HEADER)
         for row in rows:
-            decimals = parse_cell(str(row["printed"])).decimals or 0
             value = row["value"]
             assert isinstance(value, float)
-            writer.writerow([row["kostra_id"], row["region"], row["period"], f"{value:.{decimals}f}", row["printed"]])
+            writer.writerow([row["kostra_id"], row["region"], row["period"], as_printed(value, str(row["printed"])),
+                             row["printed"]])

@@ -281,6 +281,11 @@ def write_baseline_csv(rows: list[dict[str, object]], path: Path | str) -> None:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(CSV_HEADER)
         for row in rows:
-            value, decimals = row["value"], parse_cell(str(row["printed"])).decimals
-            shown = "" if row["status"] or value is None else f"{value:.{decimals or 0}f}"
+            value = row["value"]
+            shown = "" if row["status"] or not isinstance(value, (int, float)) else as_printed(value, str(row["printed"]))
             writer.writerow([row["indicator_id"], row["period"], shown, row["status"] or "", row["printed"]])
+
+
+def as_printed(value: float, printed: str) -> str:
+    """A parsed cell's value for a CSV file: "." decimals, as many as the printed cell shows ("15,1 %" → "15.1")."""
+    return f"{value:.{parse_cell(printed).decimals or 0}f}"
