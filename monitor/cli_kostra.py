@@ -128,13 +128,14 @@ def fetch(tables: tuple[str, ...], force: bool) -> None:
 def status(year: int | None, fmt: str) -> None:
     """Ferskhet og Askers plass for hver KOSTRA-rad; kode 1 når en rad fra SSB er forsinket eller hentingen feiler."""
     from monitor.kostra_compare import FRESHNESS_WORDS
-    from monitor.readkostra import kostra_json
+    from monitor.readkostra import kostra_json, kostra_pages
 
     settings = _settings()
     _, catalogue = _kostra(settings)
     with Store(settings.db, create=False) as store:
         store.require_current_schema()
-        data = kostra_json(catalogue, store, datetime.now(ZoneInfo(settings.timezone)), year)
+        now = datetime.now(ZoneInfo(settings.timezone))
+        data = kostra_json(catalogue, kostra_pages(catalogue, store, now, year), now)
     rows = [(area["name"], row) for area in data["areas"] for row in area["rows"]]
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))

@@ -121,16 +121,8 @@ def kostra_pages(
     return pages
 
 
-def kostra_area_page(
-    kostra: KostraCatalogue, store: Store, area: Area, now: datetime, year: int | None = None,
-) -> KostraAreaPage:
-    """The page of one tjenesteområde."""
-    return kostra_pages(kostra, store, now, year)[kostra.areas.index(area)]
-
-
-def kostra_summaries(kostra: KostraCatalogue, store: Store, now: datetime) -> tuple[int, list[KostraAreaSummary]]:
-    """(the year shown, one summary per tjenesteområde) for the index page."""
-    pages = kostra_pages(kostra, store, now)
+def kostra_summaries(pages: list[KostraAreaPage]) -> list[KostraAreaSummary]:
+    """One summary per tjenesteområde for the index page: rows per freshness state and per standing."""
     summaries: list[KostraAreaSummary] = []
     for page in pages:
         counts: dict[str, int] = {}
@@ -139,8 +131,7 @@ def kostra_summaries(kostra: KostraCatalogue, store: Store, now: datetime) -> tu
             counts[row.freshness.state] = counts.get(row.freshness.state, 0) + 1
             standings[row.rank.standing] = standings.get(row.rank.standing, 0) + 1
         summaries.append(KostraAreaSummary(page.slug, page.area.name, len(page.rows), counts, standings))
-    year = pages[0].year if pages else kostra.layout_year
-    return year, summaries
+    return summaries
 
 
 def _home_column(kostra: KostraCatalogue) -> int:
@@ -213,10 +204,9 @@ def _origin(held: list[Vintage], year: int, table: str | None, suffix: str = "")
     return f"{where}{suffix}, hentet {stamp}."
 
 
-def kostra_json(kostra: KostraCatalogue, store: Store, now: datetime, year: int | None = None) -> dict[str, Any]:
-    """/api/kostra: every tjenesteområde's rows for the year, with cells, rank, freshness and origin."""
-    pages = kostra_pages(kostra, store, now, year)
-    chosen = pages[0].year if pages else (year or kostra.layout_year)
+def kostra_json(kostra: KostraCatalogue, pages: list[KostraAreaPage], now: datetime) -> dict[str, Any]:
+    """/api/kostra: every tjenesteområde's rows for the pages' year, with cells, rank, freshness and origin."""
+    chosen = pages[0].year if pages else kostra.layout_year
     columns = [{"region": column.region, "name": kostra.region(column.region).name, "year": chosen + column.offset}
                for column in kostra.columns]
     areas = [{"name": page.area.name, "slug": page.slug, "rows": [_row_json(row, columns) for row in page.rows]}

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort
 
 from monitor.catalogue import Catalogue, Indicator
 from monitor.readapi import indicator_detail, indicator_list_json, indicator_rows, jsonstat_dataset
 from monitor.readkostra import kostra_json
 from monitor.store import Store
 from web import clock
+from web.kostra import year_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -78,10 +79,8 @@ def kostra() -> Response:
     catalogue = clock.kostra()
     if catalogue is None:
         abort(404, description="KOSTRA-sammenligningen er ikke satt opp for denne kommunen (kostra.yaml mangler).")
-    year_text = request.args.get("ar", "")
-    if year_text and (not year_text.isdigit() or not 2015 <= int(year_text) <= 2100):
-        abort(400, description=f"Ugyldig år: {year_text!r}. Velg et år fra 2015.")
-    year, now = (int(year_text) if year_text else None), clock.now()
+    year, now = year_arg(), clock.now()
     with _open_store() as store:
-        data = clock.kostra_derived(store, ("api", year), lambda: json.dumps(kostra_json(catalogue, store, now, year), ensure_ascii=False))
+        pages = clock.kostra_pages_for(store, catalogue, year)
+        data = clock.kostra_derived(store, ("api", year), lambda: json.dumps(kostra_json(catalogue, pages, now), ensure_ascii=False))
     return Response(data, mimetype="application/json")

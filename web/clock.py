@@ -19,6 +19,7 @@ from flask import current_app
 
 from monitor.catalogue import Catalogue, load_catalogue
 from monitor.kostra import KostraCatalogue, kostra_path_for, load_kostra
+from monitor.readkostra import KostraAreaPage, kostra_pages
 from monitor.readcache import KommuneReads, kommune_reads
 from monitor.settings import Settings
 from monitor.store import Store
@@ -112,3 +113,9 @@ def kostra_derived(store: Store, key: tuple[Hashable, ...], build: Callable[[], 
     """`build()` for the KOSTRA pages, kept with the kommune's cached reads (`monitor.readcache`): rebuilt after any
     write to the store, on a new day, or when kostra.yaml changes."""
     return kommune(store).derived(("kostra", kostra_version(), *key), build)
+
+
+def kostra_pages_for(store: Store, kostra: KostraCatalogue, year: int | None = None) -> list[KostraAreaPage]:
+    """Every tjenesteområde's KOSTRA page for `year` (default: the newest with figures for Asker), cached as above."""
+    moment = now()
+    return kostra_derived(store, ("pages", year), lambda: kostra_pages(kostra, store, moment, year))

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, render_template, request
 from monitor.evaluate import TARGET_WORDS
 from monitor.kostra import KostraCatalogue
 from monitor.kostra_compare import FRESHNESS_WORDS, STANDING_WORDS
-from monitor.readkostra import area_for_slug, kostra_area_page, kostra_summaries
+from monitor.readkostra import area_for_slug, kostra_summaries
 from web import clock
 from web.views import open_store
 
@@ -15,6 +15,16 @@ bp = Blueprint("kostra", __name__)
 
 FRESHNESS_ORDER = ("failing", "late", "due", "manual", "empty", "fresh")
 STANDING_ORDER = ("best", "middle", "worst", "equal", "unranked")
+
+
+def year_arg() -> int | None:
+    """The year asked for in `?ar=`, None when not given; 400 when it is not a year from 2015."""
+    text = request.args.get("ar", "")
+    if not text:
+        return None
+    if not text.isdigit() or not 2015 <= int(text) <= 2100:
+        abort(400, description=f"Ugyldig år: {text!r}. Velg et år fra 2015.")
+    return int(text)
 
 
 def _kostra() -> KostraCatalogue:
@@ -28,9 +38,9 @@ def _kostra() -> KostraCatalogue:
 def index() -> str:
     """Every tjenesteområde with its rows' freshness and Asker's standing."""
     kostra = _kostra()
-    now = clock.now()
     with open_store() as store:
-        year, summaries = clock.kostra_derived(store, ("index",), lambda: kostra_summaries(kostra, store, now))
+        pages = clock.kostra_pages_for(store, kostra)
+    year, summaries = (pages[0].year if pages else kostra.layout_year), kostra_summaries(pages)
     return render_template(
         "kostra_index.html", year=year, summaries=summaries, kostra=kostra,
         freshness_order=FRESHNESS_ORDER, freshness_words=FRESHNESS_WORDS,
@@ -45,15 +55,10 @@ def area(slug: str) -> str:
     found = area_for_slug(kostra, slug)
     if found is None:
         abort(404, description="Det finnes ikke noe tjenesteområde med dette navnet i KOSTRA-sammenligningen.")
-    year_text = request.args.get("ar", "")
-    year: int | None = None
-    if year_text:
-        if not year_text.isdigit() or not 2015 <= int(year_text) <= 2100:
-            abort(400, description=f"Ugyldig år: {year_text!r}. Velg et år fra 2015.")
-        year = int(year_text)
+    year = year_arg()
     catalogue, now = clock.catalogue(), clock.now()
     with open_store() as store:
-        page = clock.kostra_derived(store, ("area", slug, year), lambda: kostra_area_page(kostra, store, found, now, year))
+        page = clock.kostra_pages_for(store, kostra, year)[kostra.areas.index(found)]
         # The handlingsprogram's own indicator on a row's subject: its target and today's state, next to the peers.
         evaluations = clock.kommune(store, (catalogue, now)).by_id
     related = {

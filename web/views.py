@@ -14,7 +14,7 @@ from markupsafe import Markup
 from monitor.evaluate import STATE_WORDS
 from monitor.fetchrequests import request_fetch
 from monitor.readindicator import OUTCOME_WORDS, indicator_page
-from monitor.readkostra import kostra_pages, rows_about
+from monitor.readkostra import rows_about
 from monitor.readmodel import overview as read_overview
 from monitor.readsources import SOURCE_LABELS, known_source, sources_page
 from monitor.store import Store
@@ -69,8 +69,7 @@ def indicator(indicator_id: str) -> str:
         page = indicator_page(clock.catalogue(), store, indicator_id, now)
         peers = []
         if page is not None and kostra is not None and any(row.indicator == indicator_id for row in kostra.rows):
-            pages = clock.kostra_derived(store, ("pages",), lambda: kostra_pages(kostra, store, now))
-            peers = rows_about(pages, indicator_id)
+            peers = rows_about(clock.kostra_pages_for(store, kostra), indicator_id)
     if page is None:
         abort(404, description="Det finnes ingen indikator med denne id-en.")
     return render_template("indicator.html", page=page, chart=charts.chart(page.indicator, page.points, page.printed),
