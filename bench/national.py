@@ -39,7 +39,7 @@ from monitor.baseline import load_baseline  # noqa: E402
 from monitor.catalogue import Catalogue, load_catalogue  # noqa: E402
 from monitor.kostra import load_kostra  # noqa: E402
 from monitor.kostra_baseline import load_kostra_baseline  # noqa: E402
-from monitor.model import Observation, RunRecord  # noqa: E402
+from monitor.core.model import Observation, RunRecord  # noqa: E402
 from monitor.store import Store  # noqa: E402
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo("Europe/Oslo"))

@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 from fetchers.jsonstat import Dataset
 from monitor.catalogue import Municipality
-from monitor.model import Series, TableMeta
+from monitor.core.model import Series, TableMeta
 
 
 class SourceAdapter(Protocol):

@@ -26,7 +26,7 @@ from typing import Any
 
 
 from fetchers.http import JsonApiClient, Limits, SourceUnreachable, TooManyCells, load_json
-from monitor.errors import FetchError
+from monitor.core.errors import FetchError
 
 __all__ = ["FhiClient", "Limits", "SourceUnreachable", "TooManyCells", "data_request"]
 

@@ -22,8 +22,8 @@ from fetchers.fhi_extract import extract
 from fetchers.fhi_query import build_requests, fhi_series, period_of
 from fetchers.jsonstat import Dataset, parse_dataset
 from monitor.catalogue import Catalogue, Municipality
-from monitor.errors import FetchError
-from monitor.model import Series, TableMeta
+from monitor.core.errors import FetchError
+from monitor.core.model import Series, TableMeta
 
 
 class FhiSource:

@@ -12,7 +12,7 @@ from typing import Any, Self
 
 import httpx
 
-from monitor.errors import FetchError
+from monitor.core.errors import FetchError
 
 USER_AGENT = "asker-indicator-monitor/0.1 (+https://www.asker.kommune.no)"
 DEFAULT_CALLS, DEFAULT_WINDOW, DEFAULT_CELLS = 30, 60.0, 800_000

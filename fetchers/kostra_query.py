@@ -20,7 +20,7 @@ from fetchers.jsonstat import Dataset
 from fetchers.ssb_extract import check_structure
 from fetchers.ssb_query import Selection, agreed, ordered_selection, period_of, time_codes
 from monitor.catalogue import SsbSeries
-from monitor.model import Point, Series
+from monitor.core.model import Point, Series
 
 
 @dataclass(frozen=True)

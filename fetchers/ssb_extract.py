@@ -6,7 +6,7 @@ from fetchers.jsonstat import Dataset
 from fetchers.structure import require_codes
 from fetchers.ssb_query import period_of
 from monitor.catalogue import Municipality, SsbSeries
-from monitor.model import Point, Series
+from monitor.core.model import Point, Series
 
 
 def check_structure(dataset: Dataset, table: str, series: SsbSeries) -> None:

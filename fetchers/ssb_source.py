@@ -10,8 +10,8 @@ from fetchers.ssb import SsbClient, TooManyCells
 from fetchers.ssb_extract import extract
 from fetchers.ssb_query import Selection, build_selections, selection_body, split_selection
 from monitor.catalogue import Catalogue, Municipality
-from monitor.errors import FetchError
-from monitor.model import Series, TableMeta
+from monitor.core.errors import FetchError
+from monitor.core.model import Series, TableMeta
 
 
 class SsbSource:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fetchers.jsonstat import Dataset
-from monitor.errors import FetchError
+from monitor.core.errors import FetchError
 
 
 def require_codes(dataset: Dataset, table: str, wanted: dict[str, list[str]], time_dimension: str, code_word: str) -> None:

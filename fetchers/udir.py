@@ -24,7 +24,7 @@ from typing import Any
 
 from fetchers.http import JsonApiClient, load_json
 from fetchers.jsonstat import Dataset
-from monitor.errors import FetchError
+from monitor.core.errors import FetchError
 
 DEFAULT_URL = "https://api.statistikkbanken.udir.no/api/rest/v2"
 ALL = -10  # filterVerdier's id for "alle"

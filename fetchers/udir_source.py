@@ -15,8 +15,8 @@ from typing import Any
 from fetchers.jsonstat import Dataset, JsonStatError
 from fetchers.udir import ALL, DIMENSIONS, MISSING, SUPPRESSED, UdirClient, filter_text, rows_dataset, school_year
 from monitor.catalogue import Catalogue, Municipality, UdirFetch, UdirSeries
-from monitor.errors import FetchError
-from monitor.model import Point, Series, TableMeta
+from monitor.core.errors import FetchError
+from monitor.core.model import Point, Series, TableMeta
 
 MAX_PAGES = 20  # far more than a kommune's rows need: more pages means the filter was ignored
 PINNED_TO_ALL = ("KjoennID", "EierformID")  # left out, the API returns every combination (double counting)

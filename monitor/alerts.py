@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.catalogue import Catalogue, Indicator
-from monitor.errors import MonitorError
+from monitor.core.errors import MonitorError
 from monitor.evaluate import Evaluation, State, TargetStatus, short_label
 from monitor.kostra import KOSTRA_SOURCE
 from monitor.store import Store

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from monitor.catalogue import Catalogue, Indicator, SsbSeries
 from monitor.evaluate import Evaluation, FetchHealth, evaluate_indicator
 from monitor.jobs import next_check
-from monitor.model import TableMeta, Vintage
+from monitor.core.model import TableMeta, Vintage
 from monitor.releases import ReleaseRule, default_rule
 from monitor.store import Store
 

@@ -9,8 +9,8 @@ from importlib import resources
 from pathlib import Path
 
 from monitor.catalogue import Catalogue
-from monitor.errors import MonitorError
-from monitor.model import KNOWN_STATUSES, Observation, RunRecord
+from monitor.core.errors import MonitorError
+from monitor.core.model import KNOWN_STATUSES, Observation, RunRecord
 from monitor.store import Store
 
 BASELINE_VINTAGE = "Handlingsprogram 2024–2027"

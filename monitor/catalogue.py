@@ -16,8 +16,8 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.fetchspec import Derive, Expr, FetchSpec, FhiFetch, FhiSeries, PeriodMap, SsbFetch, SsbRegion, SsbSeries
-from monitor.fetchspec import UdirFetch, UdirSeries
+from monitor.core.fetchspec import Derive, Expr, FetchSpec, FhiFetch, FhiSeries, PeriodMap, SsbFetch, SsbRegion, SsbSeries
+from monitor.core.fetchspec import UdirFetch, UdirSeries
 
 __all__ = [
     "BandsTarget", "Catalogue", "Derive", "Direction", "Expr", "FetchSpec", "FhiFetch", "FhiSeries", "Frequency", "Indicator",

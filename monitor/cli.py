@@ -13,11 +13,11 @@ from monitor import __version__
 from monitor.cli_context import local_now as _now, login_name as _login_name
 from monitor.baseline import load_baseline
 from monitor.catalogue import Catalogue, load_catalogue
-from monitor.errors import MonitorError, ProblemListError
+from monitor.core.errors import MonitorError, ProblemListError
 from monitor.imports import FORMATS, ImportResult, import_file
 from monitor.kostra_baseline import kostra_next_to, load_kostra_baseline
 from monitor.sources import ONLINE_SOURCES, check_online, run_fetch, sources_used
-from monitor.settings import Settings, load_settings
+from monitor.core.settings import Settings, load_settings
 from monitor.status import status_rows
 from monitor.store import Store
 

@@ -31,10 +31,10 @@ from monitor.alerts import (
 )
 from monitor.assessment import evaluate_all
 from monitor.catalogue import EMAIL, Catalogue, load_catalogue
-from monitor.errors import ConfigError, MonitorError
+from monitor.core.errors import ConfigError, MonitorError
 from monitor.kostra import kostra_path_for, load_kostra
 from monitor.outbox import DeliveryResult, SmtpConfig, deliver, outbox_rows, smtp_connection
-from monitor.settings import Settings
+from monitor.core.settings import Settings
 from monitor.store import Store
 
 log = logging.getLogger("monitor.alerts")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from monitor.settings import Settings
+from monitor.core.settings import Settings
 
 
 def current_settings() -> Settings:

@@ -15,7 +15,7 @@ from monitor.assessment import evaluate_all
 from monitor.catalogue import load_catalogue
 from monitor.evaluate import STATE_WORDS, TARGET_WORDS
 from monitor.export_formats import BOM, render_arsrapport
-from monitor.numbers import format_value
+from monitor.core.numbers import format_value
 from monitor.store import Store
 
 FORMATS = ("xlsx", "csv", "html")

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from monitor.cli_context import current_settings as _settings
-from monitor.settings import Settings
+from monitor.core.settings import Settings
 from monitor.store import Store
 from monitor.users import ROLE_WORDS, ROLES, Users, check_new_password
 

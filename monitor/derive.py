@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from monitor.catalogue import Derive, Expr
-from monitor.model import Point, Series
+from monitor.core.model import Point, Series
 
 NOT_POSSIBLE = "."  # SSB's "ikke mulig å oppgi tall": used for a division by zero
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from monitor.catalogue import Catalogue
-from monitor.errors import MonitorError
+from monitor.core.errors import MonitorError
 from monitor.exports import FOOTNOTES, AreaTable, ExportMeta, build_tables, export_meta
 from monitor.store import Store
 

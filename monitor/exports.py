@@ -7,8 +7,8 @@ from datetime import datetime
 
 from monitor.catalogue import Catalogue, Indicator, Placeholder
 from monitor.evaluate import BASELINE_VINTAGE, period_year
-from monitor.model import NOT_MEASURED, PENDING, STATUS_WORDS, Vintage
-from monitor.numbers import format_value
+from monitor.core.model import NOT_MEASURED, PENDING, STATUS_WORDS, Vintage
+from monitor.core.numbers import format_value
 
 REVISED_MARK = "¹"
 SUPPRESSED_MARK = "²"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from monitor.errors import StoreError
+from monitor.core.errors import StoreError
 from monitor.store import Store
 
 

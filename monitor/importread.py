@@ -22,7 +22,7 @@ from typing import Any
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from monitor.errors import ImportFileError
+from monitor.core.errors import ImportFileError
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_XLSX_UNPACKED = 100 * 1024 * 1024  # a zip bomb is refused before openpyxl unpacks it

@@ -12,9 +12,9 @@ from typing import Protocol
 
 from monitor import miljodir
 from monitor.catalogue import Catalogue, Indicator, SourceKind, Unit
-from monitor.errors import ImportFileError
+from monitor.core.errors import ImportFileError
 from monitor.importread import MAX_FILE_BYTES, ImportRow, check_size, file_kind, read_bytes, read_import_rows
-from monitor.model import NOT_MEASURED, PENDING, Observation, RunRecord
+from monitor.core.model import NOT_MEASURED, PENDING, Observation, RunRecord
 from monitor.store import Store
 
 FIRST_YEAR = 1990

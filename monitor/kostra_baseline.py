@@ -13,9 +13,9 @@ from importlib import resources
 from pathlib import Path
 
 from monitor.baseline import BASELINE_VINTAGE, printed, store_baseline
-from monitor.errors import MonitorError
+from monitor.core.errors import MonitorError
 from monitor.kostra import KostraCatalogue, kostra_path_for, load_kostra
-from monitor.model import Observation
+from monitor.core.model import Observation
 from monitor.store import Store
 
 KOSTRA_BASELINE_TARGET = f"KOSTRA {BASELINE_VINTAGE}"  # the run-log target of the KOSTRA baseline load

@@ -16,15 +16,15 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from monitor.baseline import BASELINE_VINTAGE
-from monitor.errors import MonitorError
+from monitor.core.errors import MonitorError
 from monitor.export_formats import (
     append_value_row, csv_bytes, finish_workbook, html_document, html_group_row, html_value_row, number_format, start_sheet,
 )
 from monitor.exports import REVISED_MARK, SUPPRESSED_MARK, as_of_vintages
 from monitor.kostra import KostraCatalogue, Row
-from monitor.model import Vintage
+from monitor.core.model import Vintage
 from monitor.store import Store
-from monitor.numbers import format_value
+from monitor.core.numbers import format_value
 
 NOMINAL_MARK = "³"
 MARKS = {

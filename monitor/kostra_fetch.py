@@ -28,12 +28,12 @@ from fetchers.ssb import SsbClient, TooManyCells
 from fetchers.ssb_query import Selection, check_series_against_metadata, selection_body, split_selection
 from monitor.catalogue import Municipality
 from monitor.catalogue import MunicipalityCode
-from monitor.errors import FetchError
+from monitor.core.errors import FetchError
 from monitor.kostra import KOSTRA_SOURCE, KostraCatalogue
-from monitor.model import Observation, RunRecord, Series, TableMeta
+from monitor.core.model import Observation, RunRecord, Series, TableMeta
 from monitor.pipeline import FetchReport, TableOutcome, fail_all, note_full_refresh, record_unchanged, what_changed
 from monitor.rawarchive import archive
-from monitor.settings import Settings
+from monitor.core.settings import Settings
 from monitor.store import Store
 
 Clock = Callable[[], datetime]

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from monitor.catalogue import Catalogue
-from monitor.errors import ImportFileError
+from monitor.core.errors import ImportFileError
 from monitor.importread import (
     IMPORT_SHEET,
     Cell,

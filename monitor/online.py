@@ -11,7 +11,7 @@ from fetchers.ssb_query import check_series_against_metadata
 from fetchers.udir import UdirClient
 from fetchers.udir_source import check_table, udir_series, unstable_hint
 from monitor.catalogue import Catalogue, FhiSeries, SsbFetch
-from monitor.errors import FetchError
+from monitor.core.errors import FetchError
 
 
 def check_ssb_online(catalogue: Catalogue, client: SsbClient) -> tuple[int, list[str]]:

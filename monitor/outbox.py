@@ -30,7 +30,7 @@ from typing import Protocol
 from pydantic import SecretStr
 
 from monitor.alerts import iso
-from monitor.errors import MonitorError
+from monitor.core.errors import MonitorError
 from monitor.store import Store
 
 # Longer than any SMTP conversation can take (connect + send, each bounded by the SMTP timeout), so a live

@@ -14,8 +14,8 @@ from fetchers.ssb import SsbClient
 from fetchers.ssb_source import SsbSource
 from monitor.catalogue import Catalogue, Indicator
 from monitor.derive import evaluate
-from monitor.errors import FetchError
-from monitor.model import Observation, RunRecord, Series, TableMeta
+from monitor.core.errors import FetchError
+from monitor.core.model import Observation, RunRecord, Series, TableMeta
 from monitor.rawarchive import archive, read_archived
 from monitor.store import Store
 

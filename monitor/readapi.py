@@ -11,7 +11,7 @@ from typing import Any
 
 from monitor.catalogue import Catalogue, Indicator
 from monitor.evaluate import Evaluation, period_year
-from monitor.model import NOT_MEASURED, PENDING, SSB_SYMBOLS, STATUS_WORDS, Vintage
+from monitor.core.model import NOT_MEASURED, PENDING, SSB_SYMBOLS, STATUS_WORDS, Vintage
 from monitor.store import Store
 
 # JSON-stat status symbols. SSB's own symbols pass through verbatim; the handlingsprogram's two words

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from monitor.assessment import evaluate_all, kommune_vintages
 from monitor.catalogue import Catalogue
 from monitor.evaluate import Evaluation
-from monitor.model import Vintage
+from monitor.core.model import Vintage
 from monitor.store import Store
 
 T = TypeVar("T")

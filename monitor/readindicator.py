@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from monitor.assessment import evaluate_all
 from monitor.catalogue import Catalogue, FhiFetch, Indicator, UdirFetch
 from monitor.evaluate import BASELINE_VINTAGE, period_year, show
-from monitor.model import TableMeta, Vintage
+from monitor.core.model import TableMeta, Vintage
 from monitor.readmodel import SOURCE_WORDS, IndicatorLine, SeriesPoint, area_slug, indicator_line
 from monitor.status import describe_status
 from monitor.store import Store

@@ -15,7 +15,7 @@ from monitor.baseline import BASELINE_VINTAGE
 from monitor.kostra import KOSTRA_SOURCE, Area, KostraCatalogue, Row
 from monitor.kostra_compare import PeerRank, RowFreshness, rank_among, row_freshness
 from monitor.kostra_export import NOMINAL_MARK, KostraCell, build_kostra_tables, default_year, kostra_vintages
-from monitor.model import Vintage
+from monitor.core.model import Vintage
 from monitor.readindicator import table_url
 from monitor.readmodel import area_slug
 from monitor.store import Store

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.catalogue import Catalogue, Indicator, SourceKind
 from monitor.evaluate import STATE_WORDS, TARGET_WORDS, Evaluation, State, TargetStatus, period_year, show
-from monitor.model import Vintage
+from monitor.core.model import Vintage
 from monitor.readcache import kommune_reads
 from monitor.status import describe_status
 from monitor.store import Store

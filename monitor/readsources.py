@@ -11,7 +11,7 @@ from monitor.catalogue import Catalogue
 from monitor.fetchrequests import FetchRequest, latest_requests
 from monitor.jobs import next_check
 from monitor.kostra import KOSTRA_SOURCE, KostraCatalogue
-from monitor.model import TableMeta
+from monitor.core.model import TableMeta
 from monitor.readindicator import OUTCOME_WORDS, fetch_tables, table_url
 from monitor.readmodel import area_slug
 from monitor.store import Store

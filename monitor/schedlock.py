@@ -7,7 +7,7 @@ import socket
 import sqlite3
 from datetime import datetime, timedelta
 
-from monitor.errors import MonitorError
+from monitor.core.errors import MonitorError
 from monitor.store import Store
 
 STALE_AFTER = timedelta(minutes=3)  # a holder that has not beaten for this long is gone

@@ -19,7 +19,7 @@ from fetchers.udir_source import UdirSource
 from monitor.catalogue import Catalogue
 from monitor.online import check_fhi_online, check_ssb_online, check_udir_online
 from monitor.pipeline import FetchReport, Progress, fetch_source
-from monitor.settings import Settings
+from monitor.core.settings import Settings
 from monitor.store import Store
 
 Clock = Callable[[], datetime]

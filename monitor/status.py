@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from monitor.catalogue import Catalogue
-from monitor.model import SSB_SYMBOLS, STATUS_WORDS, Vintage
-from monitor.numbers import format_value
+from monitor.core.model import SSB_SYMBOLS, STATUS_WORDS, Vintage
+from monitor.core.numbers import format_value
 from monitor.store import Store
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 
-from monitor.errors import StoreError
+from monitor.core.errors import StoreError
 from monitor.migrations import MIGRATIONS, migrate, schema_version
-from monitor.model import Observation, RunRecord, TableMeta, Vintage
+from monitor.core.model import Observation, RunRecord, TableMeta, Vintage
 
 BUSY_TIMEOUT_MS = 10_000
 

@@ -22,10 +22,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from monitor.catalogue import Catalogue, Frequency, Indicator, Unit
-from monitor.errors import MonitorError
+from monitor.core.errors import MonitorError
 from monitor.imports import describe_range, import_refusal
 from monitor.importread import IMPORT_SHEET
-from monitor.model import STATUS_WORDS, Vintage
+from monitor.core.model import STATUS_WORDS, Vintage
 from monitor.store import Store
 
 COLUMNS = ("indicator_id", "name", "period", "last_value", "value", "status", "note", "unit", "allowed_range", "frequency")

@@ -16,7 +16,7 @@ from functools import cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from monitor.errors import MonitorError, StoreError
+from monitor.core.errors import MonitorError, StoreError
 from monitor.store import Store
 
 ROLES = ("viewer", "editor", "admin")

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from monitor.errors import CatalogueError
+from monitor.core.errors import CatalogueError
 
 
 class DuplicateKeyError(Exception):

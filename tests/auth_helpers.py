@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from conftest import FIXTURES, OSLO
-from monitor.settings import Settings
+from monitor.core.settings import Settings
 from monitor.store import Store
 from monitor.users import Users
 from web import create_app

@@ -18,10 +18,10 @@ from monitor.assessment import evaluate_all
 from monitor.catalogue import Catalogue, load_catalogue
 from monitor.cli import cli
 from monitor.cli_alerts import alert_config, alerts_after_fetch, run_alerts, smtp_config
-from monitor.errors import CatalogueError
-from monitor.model import Observation, RunRecord
+from monitor.core.errors import CatalogueError
+from monitor.core.model import Observation, RunRecord
 from monitor.outbox import CLAIM_LEASE, SmtpConfig, claim, deliver, load, pending_ids, scrub, smtp_connection
-from monitor.settings import Settings
+from monitor.core.settings import Settings
 from monitor.store import Store
 from smtp_server import SmtpServer, free_port
 

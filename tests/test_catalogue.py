@@ -6,7 +6,7 @@ import pytest
 
 from conftest import FIXTURES
 from monitor.catalogue import BandsTarget, Catalogue, load_catalogue
-from monitor.errors import CatalogueError
+from monitor.core.errors import CatalogueError
 
 SMALL = (FIXTURES / "catalogue" / "small.yaml").read_text(encoding="utf-8")
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from conftest import FIXTURES
 from monitor.catalogue import load_catalogue
-from monitor.errors import CatalogueError
+from monitor.core.errors import CatalogueError
 
 SMALL = (FIXTURES / "catalogue" / "small.yaml").read_text(encoding="utf-8")
 LINES = SMALL.splitlines(keepends=True)

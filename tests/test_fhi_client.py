@@ -13,7 +13,7 @@ import respx
 from conftest import FIXTURES, SleepClock
 from fetchers.fhi import FhiClient, SourceUnreachable, data_request
 from fetchers.fhi_source import normalise_stamp
-from monitor.errors import FetchError
+from monitor.core.errors import FetchError
 
 BASE = "https://statistikk-data.fhi.no/api/open/v1"
 README_DATA = FIXTURES / "fhi" / "readme-example-data-jsonstat2.json"

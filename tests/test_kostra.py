@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from conftest import REPO, SEED_PATH
 from monitor.cli import cli
-from monitor.errors import CatalogueError
+from monitor.core.errors import CatalogueError
 from monitor.kostra import Category, KostraCatalogue, load_kostra
 from monitor.kostra_baseline import kostra_baseline_path, load_kostra_baseline, read_kostra_baseline
 from monitor.kostra_seed import (

@@ -26,7 +26,7 @@ from monitor.cli import cli
 from monitor.kostra import KOSTRA_SOURCE, KostraCatalogue, SsbSeries, load_kostra
 from monitor.kostra_baseline import load_kostra_baseline
 from monitor.kostra_fetch import fetch_kostra, kostra_selections
-from monitor.model import Point
+from monitor.core.model import Point
 from monitor.pipeline import FetchReport
 from monitor.store import Store
 from test_exports import TableReader

@@ -26,7 +26,7 @@ from monitor.cli import cli
 from monitor.kostra import KostraCatalogue, load_kostra
 from monitor.kostra_baseline import load_kostra_baseline
 from monitor.kostra_fetch import fetch_kostra
-from monitor.model import Observation, RunRecord
+from monitor.core.model import Observation, RunRecord
 from monitor.store import Store
 
 KOSTRA_FIXTURES = FIXTURES / "ssb-v2-kostra"

@@ -11,7 +11,7 @@ from conftest import REPO
 
 # Modules of `monitor` allowed to import `fetchers` (the composition roots).
 COMPOSITION_ROOTS = {"monitor.pipeline", "monitor.cli", "monitor.online", "monitor.sources", "monitor.kostra_fetch"}
-FETCHERS_MAY_IMPORT = {"monitor.model", "monitor.errors", "monitor.catalogue"}
+FETCHERS_MAY_IMPORT = {"monitor.core.model", "monitor.core.errors", "monitor.catalogue"}
 
 
 def project_imports(path: Path) -> set[str]:
@@ -44,7 +44,7 @@ def test_only_composition_roots_import_fetchers(name: str, path: Path) -> None:
 
 @pytest.mark.parametrize("name,path", modules("monitor"), ids=lambda v: str(v))
 def test_model_and_errors_import_nothing_local(name: str, path: Path) -> None:
-    if name in ("monitor.model", "monitor.errors"):
+    if name in ("monitor.core.model", "monitor.core.errors"):
         assert project_imports(path) == set()
 
 

@@ -15,7 +15,7 @@ from miljodir_workbook import ASKER_TOTALS, FIXTURE, HEADER, build, detail_rows
 from monitor.baseline import load_baseline
 from monitor.catalogue import Catalogue, load_catalogue
 from monitor.cli import cli
-from monitor.errors import ImportFileError
+from monitor.core.errors import ImportFileError
 from monitor.imports import import_file
 from monitor.store import Store
 

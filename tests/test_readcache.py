@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import OSLO
 from monitor.baseline import load_baseline
 from monitor.catalogue import Catalogue
-from monitor.model import Observation, RunRecord
+from monitor.core.model import Observation, RunRecord
 from monitor.readcache import DATABASES, DERIVED, ReadCache
 from monitor.store import Store
 

@@ -19,7 +19,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from conftest import FIXTURES, REPO
 from monitor.fetchrequests import request_fetch
 from monitor.kostra import load_kostra
-from monitor.model import RunRecord
+from monitor.core.model import RunRecord
 from monitor.schedlock import LockHeld, acquire, heartbeat, release
 from monitor.jobs import JOBS, SourceJob, next_check
 from monitor.scheduler import MISFIRE_GRACE, build_scheduler, needs_catch_up, previous_fire

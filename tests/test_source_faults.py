@@ -26,7 +26,7 @@ from monitor.assessment import evaluate_all
 from monitor.baseline import load_baseline
 from monitor.catalogue import Catalogue
 from monitor.evaluate import State
-from monitor.settings import Settings
+from monitor.core.settings import Settings
 from monitor.sources import ONLINE_SOURCES, run_fetch
 from monitor.store import Store
 

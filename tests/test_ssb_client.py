@@ -10,7 +10,7 @@ import respx
 
 from conftest import SleepClock
 from fetchers.ssb import Limits, SourceUnreachable, SsbClient, Throttle, TooManyCells
-from monitor.errors import FetchError
+from monitor.core.errors import FetchError
 
 BASE = "https://data.ssb.no/api/pxwebapi/v2"
 PROBLEM = {"type": "https://tools.ietf.org/html/rfc7231#section-6.5.1", "title": "Bad Request", "status": 400,

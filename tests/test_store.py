@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.errors import StoreError
+from monitor.core.errors import StoreError
 from monitor.migrations import MIGRATIONS, schema_version
-from monitor.model import Observation, RunRecord
+from monitor.core.model import Observation, RunRecord
 from monitor.store import Store
 
 

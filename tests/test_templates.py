@@ -16,9 +16,9 @@ from conftest import REPO, file_digest
 from import_helpers import import_catalogue
 from monitor.catalogue import Catalogue, Indicator, Unit
 from monitor.cli import cli
-from monitor.errors import ImportFileError, MonitorError
+from monitor.core.errors import ImportFileError, MonitorError
 from monitor.imports import import_file
-from monitor.model import Vintage
+from monitor.core.model import Vintage
 from monitor.store import Store
 from monitor.templates import (
     COLUMNS,

@@ -17,10 +17,10 @@ from fetchers.jsonstat import parse_dataset
 from monitor.assessment import evaluate_all
 from monitor.baseline import BASELINE_VINTAGE, load_baseline
 from monitor.catalogue import Catalogue, load_catalogue
-from monitor.model import Observation, RunRecord, TableMeta
+from monitor.core.model import Observation, RunRecord, TableMeta
 from monitor.readapi import indicator_list
 from monitor.readcache import PROCESS_CACHE
-from monitor.settings import Settings
+from monitor.core.settings import Settings
 from monitor.store import Store
 from web import create_app
 

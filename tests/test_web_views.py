@@ -13,7 +13,7 @@ from auth_helpers import NOW, csrf_token, logged_in, make_app
 from conftest import REPO
 from monitor.baseline import load_baseline
 from monitor.catalogue import load_catalogue
-from monitor.model import Observation, RunRecord, TableMeta
+from monitor.core.model import Observation, RunRecord, TableMeta
 from monitor.store import Store
 
 XSS = "<script>alert(1)</script>"

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from flask import Flask
 
-from monitor.errors import MonitorError
-from monitor.settings import Settings, load_settings
+from monitor.core.errors import MonitorError
+from monitor.core.settings import Settings, load_settings
 
 log = logging.getLogger("web")
 

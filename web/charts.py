@@ -1,7 +1,7 @@
 """Chart geometry for the inline SVGs (sparklines and the indicator chart), computed server-side.
 
 Only coordinates and labels are made here; the templates write the SVG, so every text passes Jinja's
-autoescaping. Numbers on the axes are formatted by `monitor.numbers` (Norwegian, through Babel).
+autoescaping. Numbers on the axes are formatted by `monitor.core.numbers` (Norwegian, through Babel).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from monitor.catalogue import BandsTarget, Direction, Indicator, ThresholdTarget, TrajectoryTarget
 from monitor.evaluate import period_year, show_target, trajectory_value
-from monitor.numbers import format_number
+from monitor.core.numbers import format_number
 from monitor.readmodel import SeriesPoint
 
 

@@ -21,7 +21,7 @@ from monitor.catalogue import Catalogue, load_catalogue
 from monitor.kostra import KostraCatalogue, kostra_path_for, load_kostra
 from monitor.readkostra import KostraAreaPage, kostra_pages
 from monitor.readcache import KommuneReads, kommune_reads
-from monitor.settings import Settings
+from monitor.core.settings import Settings
 from monitor.store import Store
 
 _LOCK = threading.Lock()

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, render_template, request
 
 from monitor.export_formats import render_arsrapport
 from monitor.kostra_export import render_kostra
-from monitor.errors import MonitorError
+from monitor.core.errors import MonitorError
 from web import clock
 from web.views import open_store
 

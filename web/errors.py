@@ -6,7 +6,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from monitor.errors import MonitorError
+from monitor.core.errors import MonitorError
 
 
 def init_app(app: Flask) -> None:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from babel.dates import format_date, format_datetime
 from flask import Blueprint
 
-from monitor.numbers import format_number
+from monitor.core.numbers import format_number
 from web import clock
 
 LOCALE = "nb_NO"

@@ -19,7 +19,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from monitor.errors import ImportFileError, MonitorError
+from monitor.core.errors import ImportFileError, MonitorError
 from monitor.imports import FORMATS, import_file
 from monitor.kostra_compare import expected_kostra_year
 from monitor.kostra_import import import_kostra_file, render_template_csv, template_lines

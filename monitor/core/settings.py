@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 
 
 class Settings(BaseSettings):
