@@ -36,8 +36,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from monitor.baseline import load_baseline  # noqa: E402
-from monitor.catalogue import Catalogue, load_catalogue  # noqa: E402
-from monitor.kostra import load_kostra  # noqa: E402
+from monitor.catalogue.indicators import Catalogue, load_catalogue  # noqa: E402
+from monitor.catalogue.kostra import load_kostra  # noqa: E402
 from monitor.kostra_baseline import load_kostra_baseline  # noqa: E402
 from monitor.core.model import Observation, RunRecord  # noqa: E402
 from monitor.store import Store  # noqa: E402

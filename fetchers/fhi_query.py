@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fetchers.fhi import data_request
-from monitor.catalogue import Catalogue, FhiFetch, FhiSeries, Municipality
+from monitor.catalogue.indicators import Catalogue, FhiFetch, FhiSeries, Municipality
 
 _PERIOD = re.compile(r"^(\d{4})_(\d{4})$")
 

@@ -21,7 +21,7 @@ from fetchers.fhi import FhiClient
 from fetchers.fhi_extract import extract
 from fetchers.fhi_query import build_requests, fhi_series, period_of
 from fetchers.jsonstat import Dataset, parse_dataset
-from monitor.catalogue import Catalogue, Municipality
+from monitor.catalogue.indicators import Catalogue, Municipality
 from monitor.core.errors import FetchError
 from monitor.core.model import Series, TableMeta
 

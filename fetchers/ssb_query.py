@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from monitor.catalogue import Catalogue, Municipality, PeriodMap, SsbFetch, SsbSeries
+from monitor.catalogue.indicators import Catalogue, Municipality, PeriodMap, SsbFetch, SsbSeries
 
 AGGREGATED = "aggregated"
 

@@ -9,7 +9,7 @@ from fetchers.jsonstat import Dataset, parse_dataset
 from fetchers.ssb import SsbClient, TooManyCells
 from fetchers.ssb_extract import extract
 from fetchers.ssb_query import Selection, build_selections, selection_body, split_selection
-from monitor.catalogue import Catalogue, Municipality
+from monitor.catalogue.indicators import Catalogue, Municipality
 from monitor.core.errors import FetchError
 from monitor.core.model import Series, TableMeta
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from fetchers.jsonstat import Dataset, JsonStatError
 from fetchers.udir import ALL, DIMENSIONS, MISSING, SUPPRESSED, UdirClient, filter_text, rows_dataset, school_year
-from monitor.catalogue import Catalogue, Municipality, UdirFetch, UdirSeries
+from monitor.catalogue.indicators import Catalogue, Municipality, UdirFetch, UdirSeries
 from monitor.core.errors import FetchError
 from monitor.core.model import Point, Series, TableMeta
 

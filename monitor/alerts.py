@@ -22,10 +22,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from monitor.catalogue import Catalogue, Indicator
+from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.core.errors import MonitorError
 from monitor.evaluate import Evaluation, State, TargetStatus, short_label
-from monitor.kostra import KOSTRA_SOURCE
+from monitor.catalogue.kostra import KOSTRA_SOURCE
 from monitor.store import Store
 
 KINDS = ("fetch_failing", "late", "off_target")

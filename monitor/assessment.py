@@ -6,11 +6,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from monitor.catalogue import Catalogue, Indicator, SsbSeries
+from monitor.catalogue.indicators import Catalogue, Indicator, SsbSeries
 from monitor.evaluate import Evaluation, FetchHealth, evaluate_indicator
 from monitor.jobs import next_check
 from monitor.core.model import TableMeta, Vintage
-from monitor.releases import ReleaseRule, default_rule
+from monitor.catalogue.releases import ReleaseRule, default_rule
 from monitor.store import Store
 
 KOSTRA_REGION = "KOKkommuneregion0000"

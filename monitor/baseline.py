@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from importlib import resources
 from pathlib import Path
 
-from monitor.catalogue import Catalogue
+from monitor.catalogue.indicators import Catalogue
 from monitor.core.errors import MonitorError
 from monitor.core.model import KNOWN_STATUSES, Observation, RunRecord
 from monitor.store import Store

@@ -12,7 +12,7 @@ import click
 from monitor import __version__
 from monitor.cli_context import local_now as _now, login_name as _login_name
 from monitor.baseline import load_baseline
-from monitor.catalogue import Catalogue, load_catalogue
+from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.core.errors import MonitorError, ProblemListError
 from monitor.imports import FORMATS, ImportResult, import_file
 from monitor.kostra_baseline import kostra_next_to, load_kostra_baseline

@@ -30,9 +30,9 @@ from monitor.alerts import (
     split_addresses,
 )
 from monitor.assessment import evaluate_all
-from monitor.catalogue import EMAIL, Catalogue, load_catalogue
+from monitor.catalogue.indicators import EMAIL, Catalogue, load_catalogue
 from monitor.core.errors import ConfigError, MonitorError
-from monitor.kostra import kostra_path_for, load_kostra
+from monitor.catalogue.kostra import kostra_path_for, load_kostra
 from monitor.outbox import DeliveryResult, SmtpConfig, deliver, outbox_rows, smtp_connection
 from monitor.core.settings import Settings
 from monitor.store import Store

@@ -12,7 +12,7 @@ import click
 
 from monitor.cli_context import current_settings as _settings
 from monitor.assessment import evaluate_all
-from monitor.catalogue import load_catalogue
+from monitor.catalogue.indicators import load_catalogue
 from monitor.evaluate import STATE_WORDS, TARGET_WORDS
 from monitor.export_formats import BOM, render_arsrapport
 from monitor.core.numbers import format_value

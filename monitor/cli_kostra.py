@@ -12,9 +12,9 @@ import click
 
 from monitor.cli_context import current_settings as _settings, login_name as _login_name
 from monitor.cli_export import FORMATS, _write, export
-from monitor.catalogue import load_catalogue
+from monitor.catalogue.indicators import load_catalogue
 from monitor.core.errors import CatalogueError, MonitorError
-from monitor.kostra import KostraCatalogue, kostra_path_for, load_kostra
+from monitor.catalogue.kostra import KostraCatalogue, kostra_path_for, load_kostra
 from monitor.kostra_export import render_kostra
 from monitor.core.settings import Settings
 from monitor.store import Store

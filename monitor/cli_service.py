@@ -16,11 +16,11 @@ import click
 from monitor.cli_context import current_settings as _settings, local_now as _now
 from monitor.assessment import evaluate_all
 from monitor.cli_alerts import alerts_after_fetch
-from monitor.catalogue import load_catalogue
+from monitor.catalogue.indicators import load_catalogue
 from monitor.core.errors import MonitorError
 from monitor.evaluate import STATE_WORDS, TARGET_WORDS, State
 from monitor.fetchrequests import run_pending
-from monitor.kostra import KOSTRA_SOURCE, KostraCatalogue, kostra_path_for, load_kostra
+from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue, kostra_path_for, load_kostra
 from monitor.kostra_fetch import run_kostra_fetch
 from monitor.schedlock import acquire, heartbeat, release
 from monitor.scheduler import build_scheduler

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.catalogue import Derive, Expr
+from monitor.catalogue.indicators import Derive, Expr
 from monitor.core.model import Point, Series
 
 NOT_POSSIBLE = "."  # SSB's "ikke mulig å oppgi tall": used for a division by zero

@@ -10,10 +10,10 @@ from typing import Any
 
 from babel.dates import format_date
 
-from monitor.catalogue import BandsTarget, Direction, Indicator, ThresholdTarget, TrajectoryTarget
+from monitor.catalogue.indicators import BandsTarget, Direction, Indicator, ThresholdTarget, TrajectoryTarget
 from monitor.core.model import NOT_MEASURED, PENDING, Vintage
 from monitor.core.numbers import format_value
-from monitor.releases import ReleaseRule, due_date, expected_latest, grace_end, next_expected
+from monitor.catalogue.releases import ReleaseRule, due_date, expected_latest, grace_end, next_expected
 
 BASELINE_VINTAGE = "Handlingsprogram 2024–2027"
 SUPPRESSED = frozenset({":"})

@@ -18,7 +18,7 @@ from datetime import date, datetime, time
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from monitor.catalogue import Catalogue
+from monitor.catalogue.indicators import Catalogue
 from monitor.core.errors import MonitorError
 from monitor.exports import FOOTNOTES, AreaTable, ExportMeta, build_tables, export_meta
 from monitor.store import Store

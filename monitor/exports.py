@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from monitor.catalogue import Catalogue, Indicator, Placeholder
+from monitor.catalogue.indicators import Catalogue, Indicator, Placeholder
 from monitor.evaluate import BASELINE_VINTAGE, period_year
 from monitor.core.model import NOT_MEASURED, PENDING, STATUS_WORDS, Vintage
 from monitor.core.numbers import format_value

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from monitor import miljodir
-from monitor.catalogue import Catalogue, Indicator, SourceKind, Unit
+from monitor.catalogue.indicators import Catalogue, Indicator, SourceKind, Unit
 from monitor.core.errors import ImportFileError
 from monitor.importread import MAX_FILE_BYTES, ImportRow, check_size, file_kind, read_bytes, read_import_rows
 from monitor.core.model import NOT_MEASURED, PENDING, Observation, RunRecord

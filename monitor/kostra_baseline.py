@@ -14,7 +14,7 @@ from pathlib import Path
 
 from monitor.baseline import BASELINE_VINTAGE, printed, store_baseline
 from monitor.core.errors import MonitorError
-from monitor.kostra import KostraCatalogue, kostra_path_for, load_kostra
+from monitor.catalogue.kostra import KostraCatalogue, kostra_path_for, load_kostra
 from monitor.core.model import Observation
 from monitor.store import Store
 

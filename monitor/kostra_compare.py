@@ -7,7 +7,7 @@ first by the row's direction; a row without a direction is ranked by size, highe
 Figures are compared as printed (rounded to the row's decimals), so two figures that print alike are a tie, and
 tied kommuner share the better place (1, 2, 2, 4). A peer with no figure is left out and named.
 
-Freshness: KOSTRA publishes year Y on 15 March of Y+1 (monitor.releases). A row is fresh when Asker has a figure
+Freshness: KOSTRA publishes year Y on 15 March of Y+1 (monitor.catalogue.releases). A row is fresh when Asker has a figure
 for the newest year that should exist today, "due" in the week of grace after the release day, late after it,
 failing when the last fetch of its table failed, and "manual" when no SSB series is known for it (only the printed
 figures or imports can fill it).
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from monitor.catalogue import Direction, Frequency
-from monitor.releases import KOSTRA_PRELIMINARY, due_date, expected_latest, grace_end
+from monitor.catalogue.indicators import Direction, Frequency
+from monitor.catalogue.releases import KOSTRA_PRELIMINARY, due_date, expected_latest, grace_end
 
 Standing = Literal["best", "worst", "middle", "equal", "unranked"]
 Freshness = Literal["fresh", "due", "late", "failing", "manual", "empty"]

@@ -21,7 +21,7 @@ from monitor.export_formats import (
     append_value_row, csv_bytes, finish_workbook, html_document, html_group_row, html_value_row, number_format, start_sheet,
 )
 from monitor.exports import REVISED_MARK, SUPPRESSED_MARK, as_of_vintages
-from monitor.kostra import KostraCatalogue, Row
+from monitor.catalogue.kostra import KostraCatalogue, Row
 from monitor.core.model import Vintage
 from monitor.store import Store
 from monitor.core.numbers import format_value

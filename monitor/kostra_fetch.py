@@ -26,10 +26,10 @@ from fetchers.jsonstat import Dataset, JsonStatError, parse_dataset
 from fetchers.kostra_query import RegionHistory, build_kostra_selections, extract_regions
 from fetchers.ssb import SsbClient, TooManyCells
 from fetchers.ssb_query import Selection, check_series_against_metadata, selection_body, split_selection
-from monitor.catalogue import Municipality
-from monitor.catalogue import MunicipalityCode
+from monitor.catalogue.indicators import Municipality
+from monitor.catalogue.indicators import MunicipalityCode
 from monitor.core.errors import FetchError
-from monitor.kostra import KOSTRA_SOURCE, KostraCatalogue
+from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue
 from monitor.core.model import Observation, RunRecord, Series, TableMeta
 from monitor.pipeline import FetchReport, TableOutcome, fail_all, note_full_refresh, record_unchanged, what_changed
 from monitor.rawarchive import archive

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from monitor.catalogue import Unit
+from monitor.catalogue.indicators import Unit
 from monitor.core.errors import ImportFileError
 from monitor.importread import ImportRow, read_bytes, read_import_rows
 from monitor.imports import FIRST_YEAR, ImportResult, describe_range, duplicate_of, value_and_status
-from monitor.kostra import SERIES_PREFIX, KostraCatalogue, Region, Row
+from monitor.catalogue.kostra import SERIES_PREFIX, KostraCatalogue, Region, Row
 from monitor.core.model import STATUS_WORDS, Observation, RunRecord, Vintage
 from monitor.core.numbers import format_value
 from monitor.store import Store

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.kostra import KostraCatalogue
+from monitor.catalogue.kostra import KostraCatalogue
 from monitor.seed import SeedError, as_printed, normalise, parse_cell
 
 COLUMNS = 7

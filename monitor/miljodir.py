@@ -15,7 +15,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from monitor.catalogue import Catalogue
+from monitor.catalogue.indicators import Catalogue
 from monitor.core.errors import ImportFileError
 from monitor.importread import (
     IMPORT_SHEET,

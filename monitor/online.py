@@ -10,7 +10,7 @@ from fetchers.ssb import SsbClient
 from fetchers.ssb_query import check_series_against_metadata
 from fetchers.udir import UdirClient
 from fetchers.udir_source import check_table, udir_series, unstable_hint
-from monitor.catalogue import Catalogue, FhiSeries, SsbFetch
+from monitor.catalogue.indicators import Catalogue, FhiSeries, SsbFetch
 from monitor.core.errors import FetchError
 
 

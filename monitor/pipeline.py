@@ -12,7 +12,7 @@ from fetchers.base import SourceAdapter
 from fetchers.jsonstat import Dataset, JsonStatError
 from fetchers.ssb import SsbClient
 from fetchers.ssb_source import SsbSource
-from monitor.catalogue import Catalogue, Indicator
+from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.derive import evaluate
 from monitor.core.errors import FetchError
 from monitor.core.model import Observation, RunRecord, Series, TableMeta

@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from monitor.catalogue import Catalogue, Indicator
+from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.evaluate import Evaluation, period_year
 from monitor.core.model import NOT_MEASURED, PENDING, SSB_SYMBOLS, STATUS_WORDS, Vintage
 from monitor.store import Store

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from monitor.assessment import evaluate_all, kommune_vintages
-from monitor.catalogue import Catalogue
+from monitor.catalogue.indicators import Catalogue
 from monitor.evaluate import Evaluation
 from monitor.core.model import Vintage
 from monitor.store import Store

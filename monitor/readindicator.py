@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.assessment import evaluate_all
-from monitor.catalogue import Catalogue, FhiFetch, Indicator, UdirFetch
+from monitor.catalogue.indicators import Catalogue, FhiFetch, Indicator, UdirFetch
 from monitor.evaluate import BASELINE_VINTAGE, period_year, show
 from monitor.core.model import TableMeta, Vintage
 from monitor.readmodel import SOURCE_WORDS, IndicatorLine, SeriesPoint, area_slug, indicator_line

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from monitor.catalogue import Catalogue
+from monitor.catalogue.indicators import Catalogue
 from monitor.fetchrequests import FetchRequest, latest_requests
 from monitor.jobs import next_check
-from monitor.kostra import KOSTRA_SOURCE, KostraCatalogue
+from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue
 from monitor.core.model import TableMeta
 from monitor.readindicator import OUTCOME_WORDS, fetch_tables, table_url
 from monitor.readmodel import area_slug

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from monitor.catalogue import Catalogue
+from monitor.catalogue.indicators import Catalogue
 
 YEARS: tuple[int, ...] = (2019, 2020, 2021, 2022)
 PLACEHOLDER_TEXTS = ("Indikator under utvikling", "Rapporteres kvalitativt")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from monitor.catalogue import Catalogue
+from monitor.catalogue.indicators import Catalogue
 from monitor.core.model import SSB_SYMBOLS, STATUS_WORDS, Vintage
 from monitor.core.numbers import format_value
 from monitor.store import Store

@@ -21,7 +21,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from monitor.catalogue import Catalogue, Frequency, Indicator, Unit
+from monitor.catalogue.indicators import Catalogue, Frequency, Indicator, Unit
 from monitor.core.errors import MonitorError
 from monitor.imports import describe_range, import_refusal
 from monitor.importread import IMPORT_SHEET

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.catalogue import Catalogue, load_catalogue
+from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -10,7 +10,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from conftest import FIXTURES
-from monitor.catalogue import Catalogue, load_catalogue
+from monitor.catalogue.indicators import Catalogue, load_catalogue
 
 IMPORT_CATALOGUE = FIXTURES / "catalogue" / "imports.yaml"
 

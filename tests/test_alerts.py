@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from conftest import REPO
 from monitor.alerts import add_silence, find_conditions, record, remove_silence, silences
 from monitor.assessment import evaluate_all
-from monitor.catalogue import Catalogue, load_catalogue
+from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.cli import cli
 from monitor.cli_alerts import alert_config, alerts_after_fetch, run_alerts, smtp_config
 from monitor.core.errors import CatalogueError
@@ -490,7 +490,7 @@ def test_source_owners_are_validated_in_the_catalogue(tmp_path: Path) -> None:
 
 def test_digests_group_by_primary_recipient_and_say_why(real_catalogue: Catalogue) -> None:
     from monitor.alerts import Notice, describe, digests
-    from monitor.catalogue import SourceOwner
+    from monitor.catalogue.indicators import SourceOwner
 
     shared = real_catalogue.model_copy(update={"sources": [
         SourceOwner(name="Asker kommune", owner=OWNER), SourceOwner(name="Medarbeiderundersøkelsen, KS", owner=OWNER),

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES
-from monitor.catalogue import BandsTarget, Catalogue, load_catalogue
+from monitor.catalogue.indicators import BandsTarget, Catalogue, load_catalogue
 from monitor.core.errors import CatalogueError
 
 SMALL = (FIXTURES / "catalogue" / "small.yaml").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES
-from monitor.catalogue import load_catalogue
+from monitor.catalogue.indicators import load_catalogue
 from monitor.core.errors import CatalogueError
 
 SMALL = (FIXTURES / "catalogue" / "small.yaml").read_text(encoding="utf-8")

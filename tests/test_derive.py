@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.catalogue import Derive
+from monitor.catalogue.indicators import Derive
 from monitor.derive import Point, evaluate
 
 

@@ -9,10 +9,10 @@ import pytest
 
 from monitor.assessment import evaluate_all
 from monitor.baseline import load_baseline
-from monitor.catalogue import Catalogue, Frequency, Indicator
+from monitor.catalogue.indicators import Catalogue, Frequency, Indicator
 from monitor.evaluate import FetchHealth, State, TargetStatus, evaluate_indicator, judge_target, trajectory_value
 from monitor.core.model import Vintage
-from monitor.releases import KOSTRA_PRELIMINARY, ReleaseRule, default_rule, expected_latest
+from monitor.catalogue.releases import KOSTRA_PRELIMINARY, ReleaseRule, default_rule, expected_latest
 from monitor.store import Store
 
 TODAY = date(2026, 11, 27)

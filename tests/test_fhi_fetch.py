@@ -18,7 +18,7 @@ from fetchers.fhi import FhiClient
 from fetchers.fhi_query import build_requests, period_end, period_of
 from fetchers.fhi_source import FhiSource
 from monitor.baseline import load_baseline
-from monitor.catalogue import Catalogue, FhiSeries
+from monitor.catalogue.indicators import Catalogue, FhiSeries
 from monitor.online import check_fhi_online
 from monitor.pipeline import FetchReport, fetch_source, indicators_for
 from monitor.rawarchive import read_archived

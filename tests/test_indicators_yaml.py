@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.catalogue import BandsTarget, Catalogue, Indicator, ThresholdTarget, TrajectoryTarget, load_catalogue
+from monitor.catalogue.indicators import BandsTarget, Catalogue, Indicator, ThresholdTarget, TrajectoryTarget, load_catalogue
 from monitor.core.errors import CatalogueError
 from monitor.seed import (
     AreaTable,

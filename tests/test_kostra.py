@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from conftest import REPO, SEED_PATH
 from monitor.cli import cli
 from monitor.core.errors import CatalogueError
-from monitor.kostra import Category, KostraCatalogue, load_kostra
+from monitor.catalogue.kostra import Category, KostraCatalogue, load_kostra
 from monitor.kostra_baseline import kostra_baseline_path, load_kostra_baseline, read_kostra_baseline
 from monitor.kostra_seed import (
     build_kostra_baseline_rows, parse_kostra_tables, unescape_footnote, write_kostra_baseline_csv,
@@ -347,7 +347,7 @@ def test_init_without_kostra_yaml_skips_the_kostra_baseline(tmp_path: Path) -> N
 
 
 def test_related_indicators_exist_in_the_catalogue(kostra: KostraCatalogue) -> None:
-    from monitor.catalogue import load_catalogue
+    from monitor.catalogue.indicators import load_catalogue
 
     catalogue = load_catalogue(REPO / "indicators.yaml")
     related = {row.id: row.indicator for row in kostra.rows if row.indicator is not None}

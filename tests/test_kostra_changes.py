@@ -13,7 +13,7 @@ from conftest import FIXTURES, OSLO, REPO
 from fake_pxwebapi import FakePxWebApi
 from fetchers.ssb import SsbClient
 from monitor.cli import cli
-from monitor.kostra import KOSTRA_SOURCE, KostraCatalogue, load_kostra
+from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue, load_kostra
 from monitor.kostra_fetch import fetch_kostra
 from monitor.pipeline import CHECK_TARGET, FetchReport
 from monitor.store import Store

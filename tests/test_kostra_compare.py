@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from monitor.catalogue import Direction
+from monitor.catalogue.indicators import Direction
 from monitor.kostra_compare import rank_among, row_freshness
 
 LOWER = Direction.LOWER_IS_BETTER

@@ -23,7 +23,7 @@ from conftest import FIXTURES, OSLO, REPO
 from fake_pxwebapi import FakePxWebApi
 from fetchers.ssb import SsbClient
 from monitor.cli import cli
-from monitor.kostra import KostraCatalogue, load_kostra
+from monitor.catalogue.kostra import KostraCatalogue, load_kostra
 from monitor.kostra_baseline import load_kostra_baseline
 from monitor.kostra_fetch import fetch_kostra
 from monitor.core.model import Observation, RunRecord

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import OSLO
 from monitor.baseline import load_baseline
-from monitor.catalogue import Catalogue
+from monitor.catalogue.indicators import Catalogue
 from monitor.core.model import Observation, RunRecord
 from monitor.readcache import DATABASES, DERIVED, ReadCache
 from monitor.store import Store

@@ -18,7 +18,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from conftest import FIXTURES, REPO
 from monitor.fetchrequests import request_fetch
-from monitor.kostra import load_kostra
+from monitor.catalogue.kostra import load_kostra
 from monitor.core.model import RunRecord
 from monitor.schedlock import LockHeld, acquire, heartbeat, release
 from monitor.jobs import JOBS, SourceJob, next_check

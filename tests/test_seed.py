@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.catalogue import Catalogue, load_catalogue
+from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.seed import (
     Cell,
     DelmalRow,

@@ -83,7 +83,7 @@ def test_service_answers_with_all_88_names_and_stops_cleanly(tmp_path: Path, com
     try:
         page = wait_for(f"http://127.0.0.1:{port}/")
         assert page.status_code == 200
-        from monitor.catalogue import load_catalogue
+        from monitor.catalogue.indicators import load_catalogue
 
         html = page.text
         for indicator in load_catalogue(REPO / "indicators.yaml").indicators:

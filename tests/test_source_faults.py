@@ -24,7 +24,7 @@ from fake_fhi import FakeFhi
 from fake_pxwebapi import FakePxWebApi
 from monitor.assessment import evaluate_all
 from monitor.baseline import load_baseline
-from monitor.catalogue import Catalogue
+from monitor.catalogue.indicators import Catalogue
 from monitor.evaluate import State
 from monitor.core.settings import Settings
 from monitor.sources import ONLINE_SOURCES, run_fetch

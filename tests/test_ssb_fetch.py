@@ -14,7 +14,7 @@ from conftest import FixedClock, REPO, observations_checksum
 from fake_pxwebapi import FakePxWebApi
 from fetchers.ssb import SsbClient
 from monitor.baseline import load_baseline
-from monitor.catalogue import Catalogue
+from monitor.catalogue.indicators import Catalogue
 from monitor.pipeline import FetchReport, fetch_ssb, ssb_indicators
 from monitor.rawarchive import read_archived
 from monitor.store import Store

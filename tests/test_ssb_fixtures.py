@@ -26,7 +26,7 @@ from fetchers.ssb_query import (
     selection_body,
     split_selection,
 )
-from monitor.catalogue import Catalogue, SsbFetch, SsbSeries, load_catalogue
+from monitor.catalogue.indicators import Catalogue, SsbFetch, SsbSeries, load_catalogue
 from monitor.derive import Point, Series, evaluate
 
 from conftest import FIXTURES, REPO
@@ -281,7 +281,7 @@ def test_check_reports_missing_codes_dimensions_and_codelists(catalogue: Catalog
 def test_schema_additions_list_select_codelists_and_offset() -> None:
     from pydantic import ValidationError
 
-    from monitor.catalogue import Derive
+    from monitor.catalogue.indicators import Derive
 
     base = {"table": "13470", "select": {"NACE2007": ["58-63", "64-66"], "ContentsCode": "SysselsatteArb"},
             "codelists": {"NACE2007": "agg_NACE2007arb11"}}

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from conftest import REPO, file_digest
 from import_helpers import import_catalogue
-from monitor.catalogue import Catalogue, Indicator, Unit
+from monitor.catalogue.indicators import Catalogue, Indicator, Unit
 from monitor.cli import cli
 from monitor.core.errors import ImportFileError, MonitorError
 from monitor.imports import import_file
@@ -188,7 +188,7 @@ def fill_xlsx(path: Path, year: int) -> dict[str, tuple[str, float]]:
 
 
 def _real() -> Catalogue:
-    from monitor.catalogue import load_catalogue
+    from monitor.catalogue.indicators import load_catalogue
 
     return load_catalogue(REPO / "indicators.yaml")
 

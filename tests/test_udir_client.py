@@ -13,7 +13,7 @@ import respx
 from conftest import FIXTURES, SleepClock
 from fetchers.udir import UdirClient, filter_text, parse_number, rows_dataset, school_year
 from fetchers.udir_source import build_filters, extract, unstable_hint
-from monitor.catalogue import Catalogue, UdirSeries
+from monitor.catalogue.indicators import Catalogue, UdirSeries
 from monitor.core.errors import FetchError
 
 BASE = "https://api.statistikkbanken.udir.no/api/rest/v2"

@@ -18,7 +18,7 @@ from fake_udir import FakeUdir
 from fetchers.udir import UdirClient
 from fetchers.udir_source import UdirSource
 from monitor.baseline import load_baseline
-from monitor.catalogue import Catalogue
+from monitor.catalogue.indicators import Catalogue
 from monitor.pipeline import FetchReport, fetch_source, indicators_for
 from monitor.rawarchive import read_archived
 from monitor.store import Store

@@ -12,7 +12,7 @@ from flask import Flask
 from auth_helpers import NOW, make_app
 from conftest import REPO
 from monitor.baseline import load_baseline
-from monitor.catalogue import load_catalogue
+from monitor.catalogue.indicators import load_catalogue
 from monitor.store import Store
 
 

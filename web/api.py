@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort
 
-from monitor.catalogue import Catalogue, Indicator
+from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.readapi import indicator_detail, indicator_list_json, indicator_rows, jsonstat_dataset
 from monitor.readkostra import kostra_json
 from monitor.store import Store

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from monitor.catalogue import Catalogue, load_catalogue
-from monitor.kostra import KostraCatalogue, kostra_path_for, load_kostra
+from monitor.catalogue.indicators import Catalogue, load_catalogue
+from monitor.catalogue.kostra import KostraCatalogue, kostra_path_for, load_kostra
 from monitor.readkostra import KostraAreaPage, kostra_pages
 from monitor.readcache import KommuneReads, kommune_reads
 from monitor.core.settings import Settings

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from monitor.catalogue import load_catalogue
+from monitor.catalogue.indicators import load_catalogue
 
 pytestmark = pytest.mark.browser
 

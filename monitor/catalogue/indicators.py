@@ -24,7 +24,7 @@ __all__ = [
     "Municipality", "PeriodMap", "Placeholder", "Retired", "Source", "SourceKind", "SourceOwner", "SsbFetch", "SsbRegion",
     "SsbSeries", "Target", "ThresholdTarget", "TrajectoryTarget", "UdirFetch", "UdirSeries", "Unit", "load_catalogue",
 ]
-from monitor.yamlpos import LineMap, read_mapping, validate_located
+from monitor.catalogue.yamlpos import LineMap, read_mapping, validate_located
 
 
 class SourceKind(StrEnum):

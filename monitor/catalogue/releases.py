@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from monitor.catalogue import Frequency, Indicator, SourceKind
+from monitor.catalogue.indicators import Frequency, Indicator, SourceKind
 
 WAVE_YEARS = {Frequency.BIENNIAL: 2, Frequency.TRIENNIAL: 3, Frequency.QUADRENNIAL: 4}
 

@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from monitor.catalogue import Direction, SsbSeries, Unit
-from monitor.catalogue import _message as describe_error  # the catalogue's bokmål wording of pydantic errors
-from monitor.yamlpos import LineMap, read_mapping, validate_located
+from monitor.catalogue.indicators import Direction, SsbSeries, Unit
+from monitor.catalogue.indicators import _message as describe_error  # the catalogue's bokmål wording of pydantic errors
+from monitor.catalogue.yamlpos import LineMap, read_mapping, validate_located
 
 KOSTRA_REGION_DIMENSION = "KOKkommuneregion0000"
 SERIES_PREFIX = "kostra."  # observations of a row are stored as indicator_id "kostra.<row id>"
