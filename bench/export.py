@@ -20,7 +20,7 @@ from monitor.baseline import load_baseline  # noqa: E402
 from monitor.catalogue.indicators import load_catalogue  # noqa: E402
 from monitor.export_formats import to_csv, to_html, to_xlsx  # noqa: E402
 from monitor.exports import build_tables, export_meta  # noqa: E402
-from monitor.store import Store  # noqa: E402
+from monitor.store.database import Store  # noqa: E402
 
 GOAL_SECONDS = 1.0
 

@@ -40,7 +40,7 @@ from monitor.catalogue.indicators import Catalogue, load_catalogue  # noqa: E402
 from monitor.catalogue.kostra import load_kostra  # noqa: E402
 from monitor.kostra_baseline import load_kostra_baseline  # noqa: E402
 from monitor.core.model import Observation, RunRecord  # noqa: E402
-from monitor.store import Store  # noqa: E402
+from monitor.store.database import Store  # noqa: E402
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo("Europe/Oslo"))
 FIRST_YEAR, LAST_YEAR = 2009, 2024

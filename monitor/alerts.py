@@ -26,7 +26,7 @@ from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.core.errors import MonitorError
 from monitor.evaluate import Evaluation, State, TargetStatus, short_label
 from monitor.catalogue.kostra import KOSTRA_SOURCE
-from monitor.store import Store
+from monitor.store.database import Store
 
 KINDS = ("fetch_failing", "late", "off_target")
 EVENTS = ("opened", "reminder", "resolved")

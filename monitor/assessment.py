@@ -11,7 +11,7 @@ from monitor.evaluate import Evaluation, FetchHealth, evaluate_indicator
 from monitor.jobs import next_check
 from monitor.core.model import TableMeta, Vintage
 from monitor.catalogue.releases import ReleaseRule, default_rule
-from monitor.store import Store
+from monitor.store.database import Store
 
 KOSTRA_REGION = "KOKkommuneregion0000"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from monitor.catalogue.indicators import Catalogue
 from monitor.core.errors import MonitorError
 from monitor.core.model import KNOWN_STATUSES, Observation, RunRecord
-from monitor.store import Store
+from monitor.store.database import Store
 
 BASELINE_VINTAGE = "Handlingsprogram 2024–2027"
 BASELINE_SOURCE = "baseline"

@@ -19,7 +19,7 @@ from monitor.kostra_baseline import kostra_next_to, load_kostra_baseline
 from monitor.sources import ONLINE_SOURCES, check_online, run_fetch, sources_used
 from monitor.core.settings import Settings, load_settings
 from monitor.status import status_rows
-from monitor.store import Store
+from monitor.store.database import Store
 
 
 class MonitorGroup(click.Group):

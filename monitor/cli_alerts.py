@@ -35,7 +35,7 @@ from monitor.core.errors import ConfigError, MonitorError
 from monitor.catalogue.kostra import kostra_path_for, load_kostra
 from monitor.outbox import DeliveryResult, SmtpConfig, deliver, outbox_rows, smtp_connection
 from monitor.core.settings import Settings
-from monitor.store import Store
+from monitor.store.database import Store
 
 log = logging.getLogger("monitor.alerts")
 

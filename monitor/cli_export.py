@@ -16,7 +16,7 @@ from monitor.catalogue.indicators import load_catalogue
 from monitor.evaluate import STATE_WORDS, TARGET_WORDS
 from monitor.export_formats import BOM, render_arsrapport
 from monitor.core.numbers import format_value
-from monitor.store import Store
+from monitor.store.database import Store
 
 FORMATS = ("xlsx", "csv", "html")
 

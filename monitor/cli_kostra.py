@@ -17,7 +17,7 @@ from monitor.core.errors import CatalogueError, MonitorError
 from monitor.catalogue.kostra import KostraCatalogue, kostra_path_for, load_kostra
 from monitor.kostra_export import render_kostra
 from monitor.core.settings import Settings
-from monitor.store import Store
+from monitor.store.database import Store
 
 
 def _kostra(settings: Settings, path: Path | None = None) -> tuple[Path, KostraCatalogue]:

@@ -10,8 +10,8 @@ import click
 
 from monitor.cli_context import current_settings as _settings
 from monitor.core.settings import Settings
-from monitor.store import Store
-from monitor.users import ROLE_WORDS, ROLES, Users, check_new_password
+from monitor.store.database import Store
+from monitor.store.users import ROLE_WORDS, ROLES, Users, check_new_password
 
 
 def _open_store(settings: Settings) -> Store:

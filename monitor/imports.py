@@ -15,7 +15,7 @@ from monitor.catalogue.indicators import Catalogue, Indicator, SourceKind, Unit
 from monitor.core.errors import ImportFileError
 from monitor.importread import MAX_FILE_BYTES, ImportRow, check_size, file_kind, read_bytes, read_import_rows
 from monitor.core.model import NOT_MEASURED, PENDING, Observation, RunRecord
-from monitor.store import Store
+from monitor.store.database import Store
 
 FIRST_YEAR = 1990
 STATUS_TEXT = {"ikke målt": NOT_MEASURED, "tall kommer": PENDING}

@@ -16,7 +16,7 @@ from monitor.baseline import BASELINE_VINTAGE, printed, store_baseline
 from monitor.core.errors import MonitorError
 from monitor.catalogue.kostra import KostraCatalogue, kostra_path_for, load_kostra
 from monitor.core.model import Observation
-from monitor.store import Store
+from monitor.store.database import Store
 
 KOSTRA_BASELINE_TARGET = f"KOSTRA {BASELINE_VINTAGE}"  # the run-log target of the KOSTRA baseline load
 

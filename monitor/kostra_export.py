@@ -23,7 +23,7 @@ from monitor.export_formats import (
 from monitor.exports import REVISED_MARK, SUPPRESSED_MARK, as_of_vintages
 from monitor.catalogue.kostra import KostraCatalogue, Row
 from monitor.core.model import Vintage
-from monitor.store import Store
+from monitor.store.database import Store
 from monitor.core.numbers import format_value
 
 NOMINAL_MARK = "³"

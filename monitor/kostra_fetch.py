@@ -32,9 +32,9 @@ from monitor.core.errors import FetchError
 from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue
 from monitor.core.model import Observation, RunRecord, Series, TableMeta
 from monitor.pipeline import FetchReport, TableOutcome, fail_all, note_full_refresh, record_unchanged, what_changed
-from monitor.rawarchive import archive
+from monitor.store.rawarchive import archive
 from monitor.core.settings import Settings
-from monitor.store import Store
+from monitor.store.database import Store
 
 Clock = Callable[[], datetime]
 

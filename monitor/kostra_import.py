@@ -28,7 +28,7 @@ from monitor.imports import FIRST_YEAR, ImportResult, describe_range, duplicate_
 from monitor.catalogue.kostra import SERIES_PREFIX, KostraCatalogue, Region, Row
 from monitor.core.model import STATUS_WORDS, Observation, RunRecord, Vintage
 from monitor.core.numbers import format_value
-from monitor.store import Store
+from monitor.store.database import Store
 from monitor.templates import UNIT_TEXT
 
 KOSTRA_IMPORT_SOURCE = "import:kostra"

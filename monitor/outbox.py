@@ -31,7 +31,7 @@ from pydantic import SecretStr
 
 from monitor.alerts import iso
 from monitor.core.errors import MonitorError
-from monitor.store import Store
+from monitor.store.database import Store
 
 # Longer than any SMTP conversation can take (connect + send, each bounded by the SMTP timeout), so a live
 # sender's claim is never taken over; a dead sender's claim is retried after this.

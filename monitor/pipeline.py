@@ -16,8 +16,8 @@ from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.derive import evaluate
 from monitor.core.errors import FetchError
 from monitor.core.model import Observation, RunRecord, Series, TableMeta
-from monitor.rawarchive import archive, read_archived
-from monitor.store import Store
+from monitor.store.rawarchive import archive, read_archived
+from monitor.store.database import Store
 
 CHECK_TARGET = "endringssjekk"  # the run-log target of the "what changed?" call
 FULL_REFRESH_AFTER_DAYS = 30

@@ -12,7 +12,7 @@ from typing import Any
 from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.evaluate import Evaluation, period_year
 from monitor.core.model import NOT_MEASURED, PENDING, SSB_SYMBOLS, STATUS_WORDS, Vintage
-from monitor.store import Store
+from monitor.store.database import Store
 
 # JSON-stat status symbols. SSB's own symbols pass through verbatim; the handlingsprogram's two words
 # get short symbols of their own, listed with every other symbol in the dataset's `extension.status`.

@@ -29,7 +29,7 @@ from monitor.assessment import evaluate_all, kommune_vintages
 from monitor.catalogue.indicators import Catalogue
 from monitor.evaluate import Evaluation
 from monitor.core.model import Vintage
-from monitor.store import Store
+from monitor.store.database import Store
 
 T = TypeVar("T")
 DATABASES = 4  # databases remembered per process (a service has one; tests have many)

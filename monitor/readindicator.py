@@ -13,7 +13,7 @@ from monitor.evaluate import BASELINE_VINTAGE, period_year, show
 from monitor.core.model import TableMeta, Vintage
 from monitor.readmodel import SOURCE_WORDS, IndicatorLine, SeriesPoint, area_slug, indicator_line
 from monitor.status import describe_status
-from monitor.store import Store
+from monitor.store.database import Store
 
 FREQUENCY_WORDS = {
     "annual": "Årlig", "biennial": "Hvert andre år", "triennial": "Hvert tredje år", "quadrennial": "Hvert fjerde år",

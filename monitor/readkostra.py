@@ -18,7 +18,7 @@ from monitor.kostra_export import NOMINAL_MARK, KostraCell, build_kostra_tables,
 from monitor.core.model import Vintage
 from monitor.readindicator import table_url
 from monitor.readmodel import area_slug
-from monitor.store import Store
+from monitor.store.database import Store
 
 
 @dataclass(frozen=True)

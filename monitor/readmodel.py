@@ -16,7 +16,7 @@ from monitor.evaluate import STATE_WORDS, TARGET_WORDS, Evaluation, State, Targe
 from monitor.core.model import Vintage
 from monitor.readcache import kommune_reads
 from monitor.status import describe_status
-from monitor.store import Store
+from monitor.store.database import Store
 
 SOURCE_WORDS = {
     SourceKind.SSB: "SSB", SourceKind.FHI: "FHI", SourceKind.UDIR: "Udir", SourceKind.REGISTER: "Registre",

@@ -8,7 +8,7 @@ import sqlite3
 from datetime import datetime, timedelta
 
 from monitor.core.errors import MonitorError
-from monitor.store import Store
+from monitor.store.database import Store
 
 STALE_AFTER = timedelta(minutes=3)  # a holder that has not beaten for this long is gone
 HEARTBEAT_EVERY = timedelta(seconds=30)

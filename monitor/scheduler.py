@@ -14,7 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from monitor.jobs import JOBS, SourceJob
 
-from monitor.store import Store
+from monitor.store.database import Store
 
 log = logging.getLogger("monitor.scheduler")
 

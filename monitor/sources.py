@@ -20,7 +20,7 @@ from monitor.catalogue.indicators import Catalogue
 from monitor.online import check_fhi_online, check_ssb_online, check_udir_online
 from monitor.pipeline import FetchReport, Progress, fetch_source
 from monitor.core.settings import Settings
-from monitor.store import Store
+from monitor.store.database import Store
 
 Clock = Callable[[], datetime]
 

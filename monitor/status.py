@@ -8,7 +8,7 @@ from typing import Any
 from monitor.catalogue.indicators import Catalogue
 from monitor.core.model import SSB_SYMBOLS, STATUS_WORDS, Vintage
 from monitor.core.numbers import format_value
-from monitor.store import Store
+from monitor.store.database import Store
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from monitor.core.errors import MonitorError
 from monitor.imports import describe_range, import_refusal
 from monitor.importread import IMPORT_SHEET
 from monitor.core.model import STATUS_WORDS, Vintage
-from monitor.store import Store
+from monitor.store.database import Store
 
 COLUMNS = ("indicator_id", "name", "period", "last_value", "value", "status", "note", "unit", "allowed_range", "frequency")
 FILL_IN = ("value", "status", "note")

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 
 from conftest import FIXTURES, OSLO
 from monitor.core.settings import Settings
-from monitor.store import Store
-from monitor.users import Users
+from monitor.store.database import Store
+from monitor.store.users import Users
 from web import create_app
 
 SECRET_KEY = "hemmelig-signeringsnokkel-7f3a9c1e5b2d4f60"

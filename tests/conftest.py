@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.catalogue.indicators import Catalogue, load_catalogue
-from monitor.store import Store
+from monitor.store.database import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent

@@ -22,7 +22,7 @@ from monitor.core.errors import CatalogueError
 from monitor.core.model import Observation, RunRecord
 from monitor.outbox import CLAIM_LEASE, SmtpConfig, claim, deliver, load, pending_ids, scrub, smtp_connection
 from monitor.core.settings import Settings
-from monitor.store import Store
+from monitor.store.database import Store
 from smtp_server import SmtpServer, free_port
 
 # aiosmtpd 1.4 warns on every successful AUTH (its own deprecated attribute), in the server's thread.

@@ -13,7 +13,7 @@ from monitor.catalogue.indicators import Catalogue, Frequency, Indicator
 from monitor.evaluate import FetchHealth, State, TargetStatus, evaluate_indicator, judge_target, trajectory_value
 from monitor.core.model import Vintage
 from monitor.catalogue.releases import KOSTRA_PRELIMINARY, ReleaseRule, default_rule, expected_latest
-from monitor.store import Store
+from monitor.store.database import Store
 
 TODAY = date(2026, 11, 27)
 ANNUAL = ReleaseRule(kind="annual", due="06-30")

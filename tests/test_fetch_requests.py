@@ -16,9 +16,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from conftest import REPO
-from monitor.fetchrequests import claim_pending, latest_requests, request_fetch, run_pending
+from monitor.store.fetchrequests import claim_pending, latest_requests, request_fetch, run_pending
 from monitor.scheduler import REQUEST_INTERVAL, build_scheduler
-from monitor.store import Store
+from monitor.store.database import Store
 
 OSLO = ZoneInfo("Europe/Oslo")
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=OSLO)

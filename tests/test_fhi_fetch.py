@@ -21,8 +21,8 @@ from monitor.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, FhiSeries
 from monitor.online import check_fhi_online
 from monitor.pipeline import FetchReport, fetch_source, indicators_for
-from monitor.rawarchive import read_archived
-from monitor.store import Store
+from monitor.store.rawarchive import read_archived
+from monitor.store.database import Store
 
 OSLO = ZoneInfo("Europe/Oslo")
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=OSLO)

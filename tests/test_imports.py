@@ -17,7 +17,7 @@ from import_helpers import import_catalogue, relative, write_csv, write_xlsx, xl
 from monitor.catalogue.indicators import Catalogue
 from monitor.core.errors import ImportFileError
 from monitor.imports import import_file, parse_value
-from monitor.store import Store
+from monitor.store.database import Store
 
 
 def write(tmp_path: Path, text: str, name: str = "import.csv", encoding: str = "utf-8") -> Path:

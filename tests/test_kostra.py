@@ -20,7 +20,7 @@ from monitor.kostra_seed import (
     build_kostra_baseline_rows, parse_kostra_tables, unescape_footnote, write_kostra_baseline_csv,
 )
 from monitor.seed import parse_cell
-from monitor.store import Store
+from monitor.store.database import Store
 from test_exports import TableReader, squash
 
 KOSTRA_PATH = REPO / "kostra.yaml"

@@ -16,7 +16,7 @@ from monitor.cli import cli
 from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue, load_kostra
 from monitor.kostra_fetch import fetch_kostra
 from monitor.pipeline import CHECK_TARGET, FetchReport
-from monitor.store import Store
+from monitor.store.database import Store
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=OSLO)
 

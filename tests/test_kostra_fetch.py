@@ -28,7 +28,7 @@ from monitor.kostra_baseline import load_kostra_baseline
 from monitor.kostra_fetch import fetch_kostra, kostra_selections
 from monitor.core.model import Point
 from monitor.pipeline import FetchReport
-from monitor.store import Store
+from monitor.store.database import Store
 from test_exports import TableReader
 
 OSLO = ZoneInfo("Europe/Oslo")

@@ -19,7 +19,7 @@ from conftest import REPO, file_digest, observations_checksum
 from monitor.cli import cli
 from monitor.catalogue.kostra import KostraCatalogue, load_kostra
 from monitor.kostra_baseline import load_kostra_baseline
-from monitor.store import Store
+from monitor.store.database import Store
 from test_kostra_web import cells, row_html, text
 
 HEADER = "indicator_id;region;period;value\n"

@@ -27,7 +27,7 @@ from monitor.catalogue.kostra import KostraCatalogue, load_kostra
 from monitor.kostra_baseline import load_kostra_baseline
 from monitor.kostra_fetch import fetch_kostra
 from monitor.core.model import Observation, RunRecord
-from monitor.store import Store
+from monitor.store.database import Store
 
 KOSTRA_FIXTURES = FIXTURES / "ssb-v2-kostra"
 

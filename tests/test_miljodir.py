@@ -17,7 +17,7 @@ from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.cli import cli
 from monitor.core.errors import ImportFileError
 from monitor.imports import import_file
-from monitor.store import Store
+from monitor.store.database import Store
 
 PRINTED = [("2019", 232966.0), ("2020", 219333.0), ("2021", 214899.0), ("2022", 212196.0)]
 SHEET = "'Oversikt - detaljert'"

@@ -17,13 +17,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from conftest import FIXTURES, REPO
-from monitor.fetchrequests import request_fetch
+from monitor.store.fetchrequests import request_fetch
 from monitor.catalogue.kostra import load_kostra
 from monitor.core.model import RunRecord
 from monitor.schedlock import LockHeld, acquire, heartbeat, release
 from monitor.jobs import JOBS, SourceJob, next_check
 from monitor.scheduler import MISFIRE_GRACE, build_scheduler, needs_catch_up, previous_fire
-from monitor.store import Store
+from monitor.store.database import Store
 
 OSLO = ZoneInfo("Europe/Oslo")
 

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import REPO
-from monitor.fetchrequests import request_fetch
-from monitor.store import Store
+from monitor.store.fetchrequests import request_fetch
+from monitor.store.database import Store
 from smtp_server import SmtpServer
 
 OSLO = ZoneInfo("Europe/Oslo")

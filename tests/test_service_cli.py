@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from conftest import FIXTURES, REPO
 from monitor.cli import cli
-from monitor.store import Store
+from monitor.store.database import Store
 
 REQUIRED = {"id", "name", "state", "target_status", "latest_period", "explanation"}
 

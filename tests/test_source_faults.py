@@ -28,7 +28,7 @@ from monitor.catalogue.indicators import Catalogue
 from monitor.evaluate import State
 from monitor.core.settings import Settings
 from monitor.sources import ONLINE_SOURCES, run_fetch
-from monitor.store import Store
+from monitor.store.database import Store
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo("Europe/Oslo"))
 TODAY = date(2026, 11, 27)

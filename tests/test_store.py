@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from monitor.core.errors import StoreError
-from monitor.migrations import MIGRATIONS, schema_version
+from monitor.store.migrations import MIGRATIONS, schema_version
 from monitor.core.model import Observation, RunRecord
-from monitor.store import Store
+from monitor.store.database import Store
 
 
 def run_at(moment: datetime, source: str = "import", target: str = "f.csv") -> RunRecord:

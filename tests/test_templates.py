@@ -19,7 +19,7 @@ from monitor.cli import cli
 from monitor.core.errors import ImportFileError, MonitorError
 from monitor.imports import import_file
 from monitor.core.model import Vintage
-from monitor.store import Store
+from monitor.store.database import Store
 from monitor.templates import (
     COLUMNS,
     expected_periods,

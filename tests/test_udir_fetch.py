@@ -20,8 +20,8 @@ from fetchers.udir_source import UdirSource
 from monitor.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue
 from monitor.pipeline import FetchReport, fetch_source, indicators_for
-from monitor.rawarchive import read_archived
-from monitor.store import Store
+from monitor.store.rawarchive import read_archived
+from monitor.store.database import Store
 
 OSLO = ZoneInfo("Europe/Oslo")
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=OSLO)

@@ -21,7 +21,7 @@ from monitor.core.model import Observation, RunRecord, TableMeta
 from monitor.readapi import indicator_list
 from monitor.readcache import PROCESS_CACHE
 from monitor.core.settings import Settings
-from monitor.store import Store
+from monitor.store.database import Store
 from web import create_app
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=OSLO)

@@ -23,8 +23,8 @@ from auth_helpers import (
 )
 from conftest import FIXTURES, file_digest
 from monitor.cli import cli
-from monitor.store import Store
-from monitor.users import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USER, WINDOW, UserError, Users
+from monitor.store.database import Store
+from monitor.store.users import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USER, WINDOW, UserError, Users
 from web.auth import CSRF_MESSAGE, LOCKED_OUT, LOGIN_FAILED
 
 LOGIN_PATH = "/logg-inn"

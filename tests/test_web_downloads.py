@@ -13,7 +13,7 @@ from auth_helpers import NOW, make_app
 from conftest import REPO
 from monitor.baseline import load_baseline
 from monitor.catalogue.indicators import load_catalogue
-from monitor.store import Store
+from monitor.store.database import Store
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from werkzeug.test import TestResponse
 from auth_helpers import csrf_token, logged_in, make_app
 from conftest import file_digest
 from import_helpers import xlsx_bytes
-from monitor.store import Store
+from monitor.store.database import Store
 from monitor.templates import slugify
 from web.uploads import size_text, upload_name
 

@@ -14,7 +14,7 @@ from conftest import REPO
 from monitor.baseline import load_baseline
 from monitor.catalogue.indicators import load_catalogue
 from monitor.core.model import Observation, RunRecord, TableMeta
-from monitor.store import Store
+from monitor.store.database import Store
 
 XSS = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

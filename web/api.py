@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort
 from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.readapi import indicator_detail, indicator_list_json, indicator_rows, jsonstat_dataset
 from monitor.readkostra import kostra_json
-from monitor.store import Store
+from monitor.store.database import Store
 from web import clock
 from web.kostra import year_arg
 

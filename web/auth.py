@@ -38,8 +38,8 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from monitor.store import Store
-from monitor.users import MAX_PASSWORD_LENGTH, ROLE_RANK, ROLE_WORDS, User, Users
+from monitor.store.database import Store
+from monitor.store.users import MAX_PASSWORD_LENGTH, ROLE_RANK, ROLE_WORDS, User, Users
 from web import clock
 
 log = logging.getLogger("web.auth")

@@ -22,7 +22,7 @@ from monitor.catalogue.kostra import KostraCatalogue, kostra_path_for, load_kost
 from monitor.readkostra import KostraAreaPage, kostra_pages
 from monitor.readcache import KommuneReads, kommune_reads
 from monitor.core.settings import Settings
-from monitor.store import Store
+from monitor.store.database import Store
 
 _LOCK = threading.Lock()
 _CATALOGUE_KEY = "monitor_catalogue"

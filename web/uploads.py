@@ -23,7 +23,7 @@ from monitor.core.errors import ImportFileError, MonitorError
 from monitor.imports import FORMATS, import_file
 from monitor.kostra_compare import expected_kostra_year
 from monitor.kostra_import import import_kostra_file, render_template_csv, template_lines
-from monitor.store import Store
+from monitor.store.database import Store
 from monitor.templates import find_source, held_values, import_sources, render_csv, render_xlsx, template_rows
 from web import clock
 from web.auth import current_user, login_required

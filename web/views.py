@@ -12,12 +12,12 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from monitor.evaluate import STATE_WORDS
-from monitor.fetchrequests import request_fetch
+from monitor.store.fetchrequests import request_fetch
 from monitor.readindicator import OUTCOME_WORDS, indicator_page
 from monitor.readkostra import rows_about
 from monitor.readmodel import overview as read_overview
 from monitor.readsources import SOURCE_LABELS, known_source, sources_page
-from monitor.store import Store
+from monitor.store.database import Store
 from web import auth, charts, clock, formatting
 
 bp = Blueprint("views", __name__)

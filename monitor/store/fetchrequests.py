@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from monitor.core.errors import StoreError
-from monitor.store import Store
+from monitor.store.database import Store
 
 
 @dataclass(frozen=True)

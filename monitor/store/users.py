@@ -17,7 +17,7 @@ from functools import cache
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from monitor.core.errors import MonitorError, StoreError
-from monitor.store import Store
+from monitor.store.database import Store
 
 ROLES = ("viewer", "editor", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}

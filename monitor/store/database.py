@@ -11,7 +11,7 @@ from typing import Any
 
 
 from monitor.core.errors import StoreError
-from monitor.migrations import MIGRATIONS, migrate, schema_version
+from monitor.store.migrations import MIGRATIONS, migrate, schema_version
 from monitor.core.model import Observation, RunRecord, TableMeta, Vintage
 
 BUSY_TIMEOUT_MS = 10_000
