@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.baseline import load_baseline  # noqa: E402
+from monitor.seed.baseline import load_baseline  # noqa: E402
 from monitor.catalogue.indicators import load_catalogue  # noqa: E402
 from monitor.export_formats import to_csv, to_html, to_xlsx  # noqa: E402
 from monitor.exports import build_tables, export_meta  # noqa: E402

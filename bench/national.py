@@ -35,10 +35,10 @@ from zoneinfo import ZoneInfo
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from monitor.baseline import load_baseline  # noqa: E402
+from monitor.seed.baseline import load_baseline  # noqa: E402
 from monitor.catalogue.indicators import Catalogue, load_catalogue  # noqa: E402
 from monitor.catalogue.kostra import load_kostra  # noqa: E402
-from monitor.kostra_baseline import load_kostra_baseline  # noqa: E402
+from monitor.seed.kostra_baseline import load_kostra_baseline  # noqa: E402
 from monitor.core.model import Observation, RunRecord  # noqa: E402
 from monitor.store.database import Store  # noqa: E402
 

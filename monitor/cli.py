@@ -11,11 +11,11 @@ import click
 
 from monitor import __version__
 from monitor.cli_context import local_now as _now, login_name as _login_name
-from monitor.baseline import load_baseline
+from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.core.errors import MonitorError, ProblemListError
 from monitor.imports import FORMATS, ImportResult, import_file
-from monitor.kostra_baseline import kostra_next_to, load_kostra_baseline
+from monitor.seed.kostra_baseline import kostra_next_to, load_kostra_baseline
 from monitor.sources import ONLINE_SOURCES, check_online, run_fetch, sources_used
 from monitor.core.settings import Settings, load_settings
 from monitor.status import status_rows
@@ -283,7 +283,7 @@ def status(ctx: click.Context, fmt: str) -> None:
 @click.pass_context
 def baseline_build(ctx: click.Context, seed_path: Path, out_path: Path) -> None:
     """Bygg grunnlinjefila fra handlingsprogrammets tekst (for utviklere)."""
-    from monitor.seed import build_baseline_rows, write_baseline_csv
+    from monitor.seed.handlingsprogram import build_baseline_rows, write_baseline_csv
 
     catalogue = load_catalogue(_settings(ctx).catalogue)
     rows = build_baseline_rows(seed_path.read_text(encoding="utf-8"), catalogue)

@@ -63,7 +63,7 @@ def validate(path: Path | None, online: bool) -> None:
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def baseline_build(seed_path: Path, out_path: Path) -> None:
     """Bygg KOSTRA-grunnlinjefila fra handlingsprogrammets tekst (for utviklere)."""
-    from monitor.kostra_seed import build_kostra_baseline_rows, write_kostra_baseline_csv
+    from monitor.seed.kostra import build_kostra_baseline_rows, write_kostra_baseline_csv
 
     _, catalogue = _kostra(_settings())
     rows = build_kostra_baseline_rows(seed_path.read_text(encoding="utf-8"), catalogue)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from monitor.baseline import BASELINE_VINTAGE
+from monitor.seed.baseline import BASELINE_VINTAGE
 from monitor.core.errors import MonitorError
 from monitor.export_formats import (
     append_value_row, csv_bytes, finish_workbook, html_document, html_group_row, html_value_row, number_format, start_sheet,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from monitor.baseline import BASELINE_VINTAGE
+from monitor.seed.baseline import BASELINE_VINTAGE
 from monitor.catalogue.kostra import KOSTRA_SOURCE, Area, KostraCatalogue, Row
 from monitor.kostra_compare import PeerRank, RowFreshness, rank_among, row_freshness
 from monitor.kostra_export import NOMINAL_MARK, KostraCell, build_kostra_tables, default_year, kostra_vintages

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.assessment import evaluate_all
-from monitor.baseline import load_baseline
+from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, Frequency, Indicator
 from monitor.evaluate import FetchHealth, State, TargetStatus, evaluate_indicator, judge_target, trajectory_value
 from monitor.core.model import Vintage

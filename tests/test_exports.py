@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from conftest import REPO, SEED_PATH
 from monitor.cli import cli
-from monitor.seed import DelmalRow, IndicatorRow, PlaceholderRow, parse_area_tables
+from monitor.seed.handlingsprogram import DelmalRow, IndicatorRow, PlaceholderRow, parse_area_tables
 
 OSLO = ZoneInfo("Europe/Oslo")
 

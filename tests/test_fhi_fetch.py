@@ -17,7 +17,7 @@ from fake_fhi import FakeFhi, answer_data
 from fetchers.fhi import FhiClient
 from fetchers.fhi_query import build_requests, period_end, period_of
 from fetchers.fhi_source import FhiSource
-from monitor.baseline import load_baseline
+from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, FhiSeries
 from monitor.online import check_fhi_online
 from monitor.pipeline import FetchReport, fetch_source, indicators_for

@@ -9,7 +9,7 @@ import pytest
 
 from monitor.catalogue.indicators import BandsTarget, Catalogue, Indicator, ThresholdTarget, TrajectoryTarget, load_catalogue
 from monitor.core.errors import CatalogueError
-from monitor.seed import (
+from monitor.seed.handlingsprogram import (
     AreaTable,
     IndicatorRow,
     MetadataRow,

@@ -15,11 +15,11 @@ from conftest import REPO, SEED_PATH
 from monitor.cli import cli
 from monitor.core.errors import CatalogueError
 from monitor.catalogue.kostra import Category, KostraCatalogue, load_kostra
-from monitor.kostra_baseline import kostra_baseline_path, load_kostra_baseline, read_kostra_baseline
-from monitor.kostra_seed import (
+from monitor.seed.kostra_baseline import kostra_baseline_path, load_kostra_baseline, read_kostra_baseline
+from monitor.seed.kostra import (
     build_kostra_baseline_rows, parse_kostra_tables, unescape_footnote, write_kostra_baseline_csv,
 )
-from monitor.seed import parse_cell
+from monitor.seed.handlingsprogram import parse_cell
 from monitor.store.database import Store
 from test_exports import TableReader, squash
 

@@ -24,7 +24,7 @@ from fetchers.ssb import SsbClient
 from fetchers.ssb_query import selection_body
 from monitor.cli import cli
 from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue, SsbSeries, load_kostra
-from monitor.kostra_baseline import load_kostra_baseline
+from monitor.seed.kostra_baseline import load_kostra_baseline
 from monitor.kostra_fetch import fetch_kostra, kostra_selections
 from monitor.core.model import Point
 from monitor.pipeline import FetchReport

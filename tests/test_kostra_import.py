@@ -18,7 +18,7 @@ from auth_helpers import NOW, csrf_token, logged_in, make_app
 from conftest import REPO, file_digest, observations_checksum
 from monitor.cli import cli
 from monitor.catalogue.kostra import KostraCatalogue, load_kostra
-from monitor.kostra_baseline import load_kostra_baseline
+from monitor.seed.kostra_baseline import load_kostra_baseline
 from monitor.store.database import Store
 from test_kostra_web import cells, row_html, text
 

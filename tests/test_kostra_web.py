@@ -24,7 +24,7 @@ from fake_pxwebapi import FakePxWebApi
 from fetchers.ssb import SsbClient
 from monitor.cli import cli
 from monitor.catalogue.kostra import KostraCatalogue, load_kostra
-from monitor.kostra_baseline import load_kostra_baseline
+from monitor.seed.kostra_baseline import load_kostra_baseline
 from monitor.kostra_fetch import fetch_kostra
 from monitor.core.model import Observation, RunRecord
 from monitor.store.database import Store

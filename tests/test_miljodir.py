@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import REPO, file_digest
 from import_helpers import import_catalogue, relative, write_xlsx
 from miljodir_workbook import ASKER_TOTALS, FIXTURE, HEADER, build, detail_rows
-from monitor.baseline import load_baseline
+from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.cli import cli
 from monitor.core.errors import ImportFileError

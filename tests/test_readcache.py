@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from conftest import OSLO
-from monitor.baseline import load_baseline
+from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue
 from monitor.core.model import Observation, RunRecord
 from monitor.readcache import DATABASES, DERIVED, ReadCache

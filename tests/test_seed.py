@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.catalogue.indicators import Catalogue, load_catalogue
-from monitor.seed import (
+from monitor.seed.handlingsprogram import (
     Cell,
     DelmalRow,
     IndicatorRow,

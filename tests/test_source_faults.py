@@ -23,7 +23,7 @@ from conftest import REPO, observations_checksum
 from fake_fhi import FakeFhi
 from fake_pxwebapi import FakePxWebApi
 from monitor.assessment import evaluate_all
-from monitor.baseline import load_baseline
+from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue
 from monitor.evaluate import State
 from monitor.core.settings import Settings

@@ -13,7 +13,7 @@ import pytest
 from conftest import FixedClock, REPO, observations_checksum
 from fake_pxwebapi import FakePxWebApi
 from fetchers.ssb import SsbClient
-from monitor.baseline import load_baseline
+from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue
 from monitor.pipeline import FetchReport, fetch_ssb, ssb_indicators
 from monitor.store.rawarchive import read_archived

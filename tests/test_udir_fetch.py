@@ -17,7 +17,7 @@ from conftest import FixedClock, observations_checksum
 from fake_udir import FakeUdir
 from fetchers.udir import UdirClient
 from fetchers.udir_source import UdirSource
-from monitor.baseline import load_baseline
+from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue
 from monitor.pipeline import FetchReport, fetch_source, indicators_for
 from monitor.store.rawarchive import read_archived

@@ -11,7 +11,7 @@ from flask import Flask
 
 from auth_helpers import NOW, make_app
 from conftest import REPO
-from monitor.baseline import load_baseline
+from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import load_catalogue
 from monitor.store.database import Store
 

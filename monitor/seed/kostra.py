@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.catalogue.kostra import KostraCatalogue
-from monitor.seed import SeedError, as_printed, normalise, parse_cell
+from monitor.seed.handlingsprogram import SeedError, as_printed, normalise, parse_cell
 
 COLUMNS = 7
 CSV_HEADER = ("kostra_id", "region", "period", "value", "printed")

@@ -12,7 +12,7 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
-from monitor.baseline import BASELINE_VINTAGE, printed, store_baseline
+from monitor.seed.baseline import BASELINE_VINTAGE, printed, store_baseline
 from monitor.core.errors import MonitorError
 from monitor.catalogue.kostra import KostraCatalogue, kostra_path_for, load_kostra
 from monitor.core.model import Observation
