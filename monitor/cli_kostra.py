@@ -48,7 +48,7 @@ def validate(path: Path | None, online: bool) -> None:
         f"{', '.join(tables)})."
     )
     if online:
-        from monitor.kostra_fetch import run_kostra_check
+        from monitor.sources.kostra import run_kostra_check
 
         checked, problems = run_kostra_check(settings, catalogue)
         for problem in problems:
@@ -99,7 +99,7 @@ export.add_command(export_kostra)
 @click.option("--force", is_flag=True, help="Hent alle tabeller, også de SSB ikke har oppdatert siden sist.")
 def fetch(tables: tuple[str, ...], force: bool) -> None:
     """Hent KOSTRA-tallene for alle regionene fra SSB: én forespørsel per endret tabell; kode 1 hvis en tabell feilet."""
-    from monitor.kostra_fetch import run_kostra_fetch
+    from monitor.sources.kostra import run_kostra_fetch
 
     settings = _settings()
     _, catalogue = _kostra(settings)

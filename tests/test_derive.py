@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.catalogue.indicators import Derive
-from monitor.derive import Point, evaluate
+from monitor.sources.derive import Point, evaluate
 
 
 def expr(data: object) -> Derive:

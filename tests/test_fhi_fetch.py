@@ -19,8 +19,8 @@ from fetchers.fhi_query import build_requests, period_end, period_of
 from fetchers.fhi_source import FhiSource
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, FhiSeries
-from monitor.online import check_fhi_online
-from monitor.pipeline import FetchReport, fetch_source, indicators_for
+from monitor.sources.online import check_fhi_online
+from monitor.sources.registry.pipeline import FetchReport, fetch_source, indicators_for
 from monitor.store.rawarchive import read_archived
 from monitor.store.database import Store
 

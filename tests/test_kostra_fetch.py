@@ -25,9 +25,9 @@ from fetchers.ssb_query import selection_body
 from monitor.cli import cli
 from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue, SsbSeries, load_kostra
 from monitor.seed.kostra_baseline import load_kostra_baseline
-from monitor.kostra_fetch import fetch_kostra, kostra_selections
+from monitor.sources.kostra import fetch_kostra, kostra_selections
 from monitor.core.model import Point
-from monitor.pipeline import FetchReport
+from monitor.sources.registry.pipeline import FetchReport
 from monitor.store.database import Store
 from test_exports import TableReader
 

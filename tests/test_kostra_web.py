@@ -25,7 +25,7 @@ from fetchers.ssb import SsbClient
 from monitor.cli import cli
 from monitor.catalogue.kostra import KostraCatalogue, load_kostra
 from monitor.seed.kostra_baseline import load_kostra_baseline
-from monitor.kostra_fetch import fetch_kostra
+from monitor.sources.kostra import fetch_kostra
 from monitor.core.model import Observation, RunRecord
 from monitor.store.database import Store
 

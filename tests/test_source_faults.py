@@ -1,6 +1,6 @@
 """Source faults end to end through the scheduler's path (issue 9).
 
-`monitor.sources.run_fetch`, as the scheduler's job calls it (Settings in, a store opened for the job),
+`monitor.sources.registry.run_fetch`, as the scheduler's job calls it (Settings in, a store opened for the job),
 against the fake SSB and FHI servers with every fault of tests/test_ssb_fetch.py and tests/test_fhi_fetch.py
 kept on (times=None): each indicator fed by the broken table ends in state fetch_failing in
 `evaluate_all`, the observations are byte for byte unchanged, and after the source recovers the state
@@ -27,7 +27,7 @@ from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue
 from monitor.evaluate import State
 from monitor.core.settings import Settings
-from monitor.sources import ONLINE_SOURCES, run_fetch
+from monitor.sources.registry import ONLINE_SOURCES, run_fetch
 from monitor.store.database import Store
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo("Europe/Oslo"))

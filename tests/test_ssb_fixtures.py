@@ -27,7 +27,7 @@ from fetchers.ssb_query import (
     split_selection,
 )
 from monitor.catalogue.indicators import Catalogue, SsbFetch, SsbSeries, load_catalogue
-from monitor.derive import Point, Series, evaluate
+from monitor.sources.derive import Point, Series, evaluate
 
 from conftest import FIXTURES, REPO
 

@@ -19,7 +19,7 @@ from fetchers.udir import UdirClient
 from fetchers.udir_source import UdirSource
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue
-from monitor.pipeline import FetchReport, fetch_source, indicators_for
+from monitor.sources.registry.pipeline import FetchReport, fetch_source, indicators_for
 from monitor.store.rawarchive import read_archived
 from monitor.store.database import Store
 
@@ -273,7 +273,7 @@ def test_a_fetched_udir_indicator_can_still_be_imported(
 
 
 def test_online_check_passes_and_names_what_changed(real_catalogue: Catalogue, server: FakeUdir) -> None:
-    from monitor.online import check_udir_online
+    from monitor.sources.online import check_udir_online
 
     with UdirClient(server.base_url, backoff=0.01) as client:
         assert check_udir_online(real_catalogue, client) == (1, [])

@@ -13,7 +13,7 @@ from fetchers.jsonstat import Dataset, JsonStatError
 from fetchers.ssb import SsbClient
 from fetchers.ssb_source import SsbSource
 from monitor.catalogue.indicators import Catalogue, Indicator
-from monitor.derive import evaluate
+from monitor.sources.derive import evaluate
 from monitor.core.errors import FetchError
 from monitor.core.model import Observation, RunRecord, Series, TableMeta
 from monitor.store.rawarchive import archive, read_archived
