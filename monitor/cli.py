@@ -14,7 +14,7 @@ from monitor.cli_context import local_now as _now, login_name as _login_name
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.core.errors import MonitorError, ProblemListError
-from monitor.imports import FORMATS, ImportResult, import_file
+from monitor.imports.indicators import FORMATS, ImportResult, import_file
 from monitor.seed.kostra_baseline import kostra_next_to, load_kostra_baseline
 from monitor.sources.registry import ONLINE_SOURCES, check_online, run_fetch, sources_used
 from monitor.core.settings import Settings, load_settings
@@ -223,8 +223,8 @@ def _import_summary(file: Path, result: ImportResult, who: str) -> str:
 @click.pass_context
 def template(ctx: click.Context, source: str | None, fmt: str | None, out: Path | None, list_sources: bool, force: bool) -> None:
     """Lag en importmal (XLSX eller CSV) for en kilde uten API, med indikatorene, periodene og siste verdier."""
-    from monitor.miljodir import INDICATOR as MILJODIR_INDICATOR
-    from monitor.templates import find_source, held_values, import_sources, template_rows, write_template
+    from monitor.imports.miljodir import INDICATOR as MILJODIR_INDICATOR
+    from monitor.imports.templates import find_source, held_values, import_sources, template_rows, write_template
 
     settings = _settings(ctx)
     catalogue = load_catalogue(settings.catalogue)

@@ -159,7 +159,7 @@ def status(year: int | None, fmt: str) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="CSV-filen malen skrives til.")
 def template(year: int, out: Path) -> None:
     """En CSV-mal med KOSTRA-tallene SSB-hentingen ikke gir for året (rader uten SSB-serie, ASSS, justerte tall)."""
-    from monitor.kostra_import import render_template_csv, template_lines
+    from monitor.imports.kostra import render_template_csv, template_lines
 
     if not 2015 <= year <= 2100:
         raise MonitorError(f"året {year} er ikke gyldig for KOSTRA (fra 2015)")
@@ -177,7 +177,7 @@ def template(year: int, out: Path) -> None:
 @click.option("--by", "actor", help="Hvem som importerer (ellers MONITOR_IMPORT_BY eller brukernavnet).")
 def import_(file: Path, actor: str | None) -> None:
     """Importer KOSTRA-tall fra en utfylt mal (CSV eller XLSX): alt eller ingenting, feil med fil og linje."""
-    from monitor.kostra_import import import_kostra_file
+    from monitor.imports.kostra import import_kostra_file
 
     settings = _settings()
     _, catalogue = _kostra(settings)

@@ -16,7 +16,7 @@ from conftest import file_digest
 from import_helpers import import_catalogue, relative, write_csv, write_xlsx, xlsx_bytes
 from monitor.catalogue.indicators import Catalogue
 from monitor.core.errors import ImportFileError
-from monitor.imports import import_file, parse_value
+from monitor.imports.indicators import import_file, parse_value
 from monitor.store.database import Store
 
 

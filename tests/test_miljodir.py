@@ -16,7 +16,7 @@ from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.cli import cli
 from monitor.core.errors import ImportFileError
-from monitor.imports import import_file
+from monitor.imports.indicators import import_file
 from monitor.store.database import Store
 
 PRINTED = [("2019", 232966.0), ("2020", 219333.0), ("2021", 214899.0), ("2022", 212196.0)]

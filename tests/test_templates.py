@@ -17,10 +17,10 @@ from import_helpers import import_catalogue
 from monitor.catalogue.indicators import Catalogue, Indicator, Unit
 from monitor.cli import cli
 from monitor.core.errors import ImportFileError, MonitorError
-from monitor.imports import import_file
+from monitor.imports.indicators import import_file
 from monitor.core.model import Vintage
 from monitor.store.database import Store
-from monitor.templates import (
+from monitor.imports.templates import (
     COLUMNS,
     expected_periods,
     find_source,

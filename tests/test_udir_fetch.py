@@ -257,7 +257,7 @@ def test_an_unreachable_api_fails_fast_and_loud(real_catalogue: Catalogue, db: S
 def test_a_fetched_udir_indicator_can_still_be_imported(
     real_catalogue: Catalogue, db: Store, server: FakeUdir, tmp_path: Path
 ) -> None:
-    from monitor.imports import import_file
+    from monitor.imports.indicators import import_file
 
     server.inject("/Eksport/150/data", "http503", times=None)
     assert run(real_catalogue, db, server, tmp_path).failed

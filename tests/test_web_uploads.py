@@ -14,7 +14,7 @@ from auth_helpers import csrf_token, logged_in, make_app
 from conftest import file_digest
 from import_helpers import xlsx_bytes
 from monitor.store.database import Store
-from monitor.templates import slugify
+from monitor.imports.templates import slugify
 from web.uploads import size_text, upload_name
 
 GOOD = "indicator_id;period;value;note\nsykefravaer;2023;9,1;fra HR\nmedarbeiderskap;2023;4,3;\n"

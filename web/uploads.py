@@ -1,10 +1,10 @@
 """The import page: editors upload CSV or XLSX, checked and stored exactly as `monitor import` does.
 
 The upload is written to a private temporary directory under its original file name (so the run log
-and the messages name the file the editor chose) and handed to `monitor.imports.import_file`: every
+and the messages name the file the editor chose) and handed to `monitor.imports.indicators.import_file`: every
 row is checked, every problem is listed with its line or cell, and nothing is stored unless all rows
-are right. The actor is the logged-in user. Templates come from `monitor.templates`. A KOSTRA file (format
-"kostra") goes to `monitor.kostra_import` instead, as `monitor kostra import` does.
+are right. The actor is the logged-in user. Templates come from `monitor.imports.templates`. A KOSTRA file (format
+"kostra") goes to `monitor.imports.kostra` instead, as `monitor kostra import` does.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from monitor.core.errors import ImportFileError, MonitorError
-from monitor.imports import FORMATS, import_file
+from monitor.imports.indicators import FORMATS, import_file
 from monitor.kostra_compare import expected_kostra_year
-from monitor.kostra_import import import_kostra_file, render_template_csv, template_lines
+from monitor.imports.kostra import import_kostra_file, render_template_csv, template_lines
 from monitor.store.database import Store
-from monitor.templates import find_source, held_values, import_sources, render_csv, render_xlsx, template_rows
+from monitor.imports.templates import find_source, held_values, import_sources, render_csv, render_xlsx, template_rows
 from web import clock
 from web.auth import current_user, login_required
 
@@ -37,7 +37,7 @@ FORMAT_WORDS = {
     "miljodir": "Miljødirektoratets utslippsstatistikk (XLSX)",
     "kostra": "KOSTRA-tall (CSV eller XLSX fra KOSTRA-malen)",
 }
-KOSTRA_FORMAT = "kostra"  # a web choice only: the file goes to monitor.kostra_import, not monitor.imports
+KOSTRA_FORMAT = "kostra"  # a web choice only: the file goes to monitor.imports.kostra, not monitor.imports.indicators
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

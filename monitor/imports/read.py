@@ -1,7 +1,7 @@
 """Reading import files into located rows: CSV as Norwegian Excel saves it, and XLSX (openpyxl, formulas refused).
 
 Only the file's shape is checked here (size, encoding, header, cells); what the rows say is checked in
-`monitor.imports`. Every problem is an ImportFileError line naming the file and the line (CSV) or the
+`monitor.imports.indicators`. Every problem is an ImportFileError line naming the file and the line (CSV) or the
 sheet and cell (XLSX, e.g. `fil.xlsx:Import!C12`).
 """
 

@@ -1,7 +1,7 @@
 """Importing KOSTRA figures the SSB fetch cannot give: rows without an SSB series, ASSS uten Oslo (KS's average),
 and figures as printed after deflation or need adjustment.
 
-The file is the import format (CSV or XLSX, `monitor.importread`) with `indicator_id` = "kostra.<row id>",
+The file is the import format (CSV or XLSX, `monitor.imports.read`) with `indicator_id` = "kostra.<row id>",
 `region` = a region id of kostra.yaml ("baerum") or its store code ("3201", "EKG12", "ASSSUO"), `period` = the
 year and `value`. Every row is checked before anything is stored; one bad row refuses the file with every problem
 located (file:line or sheet!cell, row id, column). A figure the SSB fetch gives (a row with a series, printed as
@@ -23,13 +23,13 @@ from pathlib import Path
 
 from monitor.catalogue.indicators import Unit
 from monitor.core.errors import ImportFileError
-from monitor.importread import ImportRow, read_bytes, read_import_rows
-from monitor.imports import FIRST_YEAR, ImportResult, describe_range, duplicate_of, value_and_status
+from monitor.imports.read import ImportRow, read_bytes, read_import_rows
+from monitor.imports.indicators import FIRST_YEAR, ImportResult, describe_range, duplicate_of, value_and_status
 from monitor.catalogue.kostra import SERIES_PREFIX, KostraCatalogue, Region, Row
 from monitor.core.model import STATUS_WORDS, Observation, RunRecord, Vintage
 from monitor.core.numbers import format_value
 from monitor.store.database import Store
-from monitor.templates import UNIT_TEXT
+from monitor.imports.templates import UNIT_TEXT
 
 KOSTRA_IMPORT_SOURCE = "import:kostra"
 TEMPLATE_COLUMNS = ("indicator_id", "name", "region", "period", "last_value", "value", "status", "note", "unit",
@@ -38,7 +38,7 @@ TEMPLATE_COLUMNS = ("indicator_id", "name", "region", "period", "last_value", "v
 
 @dataclass(frozen=True)
 class RowMeasure:
-    """What the value check sees of a KOSTRA row (monitor.imports.Measure)."""
+    """What the value check sees of a KOSTRA row (monitor.imports.indicators.Measure)."""
 
     unit: Unit
     symbol: str | None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from monitor.catalogue.indicators import Catalogue
 from monitor.core.errors import ImportFileError
-from monitor.importread import (
+from monitor.imports.read import (
     IMPORT_SHEET,
     Cell,
     ImportRow,

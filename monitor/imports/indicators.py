@@ -10,10 +10,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 
-from monitor import miljodir
+from monitor.imports import miljodir
 from monitor.catalogue.indicators import Catalogue, Indicator, SourceKind, Unit
 from monitor.core.errors import ImportFileError
-from monitor.importread import MAX_FILE_BYTES, ImportRow, check_size, file_kind, read_bytes, read_import_rows
+from monitor.imports.read import MAX_FILE_BYTES, ImportRow, check_size, file_kind, read_bytes, read_import_rows
 from monitor.core.model import NOT_MEASURED, PENDING, Observation, RunRecord
 from monitor.store.database import Store
 
@@ -31,7 +31,7 @@ FORMATS = ("auto", "standard", "miljodir")
 
 
 class Measure(Protocol):
-    """What a value is checked against: an indicator, or a KOSTRA row (monitor.kostra_import)."""
+    """What a value is checked against: an indicator, or a KOSTRA row (monitor.imports.kostra)."""
 
     @property
     def unit(self) -> Unit: ...

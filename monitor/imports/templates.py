@@ -23,8 +23,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from monitor.catalogue.indicators import Catalogue, Frequency, Indicator, Unit
 from monitor.core.errors import MonitorError
-from monitor.imports import describe_range, import_refusal
-from monitor.importread import IMPORT_SHEET
+from monitor.imports.indicators import describe_range, import_refusal
+from monitor.imports.read import IMPORT_SHEET
 from monitor.core.model import STATUS_WORDS, Vintage
 from monitor.store.database import Store
 
