@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.core.errors import MonitorError
-from monitor.evaluate import Evaluation, State, TargetStatus, short_label
+from monitor.evaluate.indicator import Evaluation, State, TargetStatus, short_label
 from monitor.catalogue.kostra import KOSTRA_SOURCE
 from monitor.store.database import Store
 

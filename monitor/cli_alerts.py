@@ -29,7 +29,7 @@ from monitor.alerts import (
     silences,
     split_addresses,
 )
-from monitor.assessment import evaluate_all
+from monitor.evaluate.assessment import evaluate_all
 from monitor.catalogue.indicators import EMAIL, Catalogue, load_catalogue
 from monitor.core.errors import ConfigError, MonitorError
 from monitor.catalogue.kostra import kostra_path_for, load_kostra

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import click
 
 from monitor.cli_context import current_settings as _settings
-from monitor.assessment import evaluate_all
+from monitor.evaluate.assessment import evaluate_all
 from monitor.catalogue.indicators import load_catalogue
-from monitor.evaluate import STATE_WORDS, TARGET_WORDS
+from monitor.evaluate.indicator import STATE_WORDS, TARGET_WORDS
 from monitor.export_formats import BOM, render_arsrapport
 from monitor.core.numbers import format_value
 from monitor.store.database import Store

@@ -127,7 +127,7 @@ def fetch(tables: tuple[str, ...], force: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def status(year: int | None, fmt: str) -> None:
     """Ferskhet og Askers plass for hver KOSTRA-rad; kode 1 når en rad fra SSB er forsinket eller hentingen feiler."""
-    from monitor.kostra_compare import FRESHNESS_WORDS
+    from monitor.evaluate.kostra import FRESHNESS_WORDS
     from monitor.readkostra import kostra_json, kostra_pages
 
     settings = _settings()

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 import click
 
 from monitor.cli_context import current_settings as _settings, local_now as _now
-from monitor.assessment import evaluate_all
+from monitor.evaluate.assessment import evaluate_all
 from monitor.cli_alerts import alerts_after_fetch
 from monitor.catalogue.indicators import load_catalogue
 from monitor.core.errors import MonitorError
-from monitor.evaluate import STATE_WORDS, TARGET_WORDS, State
+from monitor.evaluate.indicator import STATE_WORDS, TARGET_WORDS, State
 from monitor.store.fetchrequests import run_pending
 from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue, kostra_path_for, load_kostra
 from monitor.sources.kostra import run_kostra_fetch

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor.catalogue.indicators import Catalogue, Indicator, Placeholder
-from monitor.evaluate import BASELINE_VINTAGE, period_year
+from monitor.evaluate.indicator import BASELINE_VINTAGE, period_year
 from monitor.core.model import NOT_MEASURED, PENDING, STATUS_WORDS, Vintage
 from monitor.core.numbers import format_value
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.catalogue.indicators import Catalogue, Indicator
-from monitor.evaluate import Evaluation, period_year
+from monitor.evaluate.indicator import Evaluation, period_year
 from monitor.core.model import NOT_MEASURED, PENDING, SSB_SYMBOLS, STATUS_WORDS, Vintage
 from monitor.store.database import Store
 

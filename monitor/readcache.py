@@ -25,9 +25,9 @@ from datetime import datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from monitor.assessment import evaluate_all, kommune_vintages
+from monitor.evaluate.assessment import evaluate_all, kommune_vintages
 from monitor.catalogue.indicators import Catalogue
-from monitor.evaluate import Evaluation
+from monitor.evaluate.indicator import Evaluation
 from monitor.core.model import Vintage
 from monitor.store.database import Store
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from monitor.assessment import evaluate_all
+from monitor.evaluate.assessment import evaluate_all
 from monitor.catalogue.indicators import Catalogue, FhiFetch, Indicator, UdirFetch
-from monitor.evaluate import BASELINE_VINTAGE, period_year, show
+from monitor.evaluate.indicator import BASELINE_VINTAGE, period_year, show
 from monitor.core.model import TableMeta, Vintage
 from monitor.readmodel import SOURCE_WORDS, IndicatorLine, SeriesPoint, area_slug, indicator_line
 from monitor.status import describe_status

@@ -13,7 +13,7 @@ from typing import Any
 
 from monitor.seed.baseline import BASELINE_VINTAGE
 from monitor.catalogue.kostra import KOSTRA_SOURCE, Area, KostraCatalogue, Row
-from monitor.kostra_compare import PeerRank, RowFreshness, rank_among, row_freshness
+from monitor.evaluate.kostra import PeerRank, RowFreshness, rank_among, row_freshness
 from monitor.kostra_export import NOMINAL_MARK, KostraCell, build_kostra_tables, default_year, kostra_vintages
 from monitor.core.model import Vintage
 from monitor.readindicator import table_url

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from monitor.catalogue.indicators import Catalogue, Indicator, SourceKind
-from monitor.evaluate import STATE_WORDS, TARGET_WORDS, Evaluation, State, TargetStatus, period_year, show
+from monitor.evaluate.indicator import STATE_WORDS, TARGET_WORDS, Evaluation, State, TargetStatus, period_year, show
 from monitor.core.model import Vintage
 from monitor.readcache import kommune_reads
 from monitor.status import describe_status

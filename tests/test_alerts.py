@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from conftest import REPO
 from monitor.alerts import add_silence, find_conditions, record, remove_silence, silences
-from monitor.assessment import evaluate_all
+from monitor.evaluate.assessment import evaluate_all
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.cli import cli
 from monitor.cli_alerts import alert_config, alerts_after_fetch, run_alerts, smtp_config

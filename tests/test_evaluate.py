@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.assessment import evaluate_all
+from monitor.evaluate.assessment import evaluate_all
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, Frequency, Indicator
-from monitor.evaluate import FetchHealth, State, TargetStatus, evaluate_indicator, judge_target, trajectory_value
+from monitor.evaluate.indicator import FetchHealth, State, TargetStatus, evaluate_indicator, judge_target, trajectory_value
 from monitor.core.model import Vintage
 from monitor.catalogue.releases import KOSTRA_PRELIMINARY, ReleaseRule, default_rule, expected_latest
 from monitor.store.database import Store

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from monitor.catalogue.indicators import Direction
-from monitor.kostra_compare import rank_among, row_freshness
+from monitor.evaluate.kostra import rank_among, row_freshness
 
 LOWER = Direction.LOWER_IS_BETTER
 HIGHER = Direction.HIGHER_IS_BETTER

@@ -22,10 +22,10 @@ import pytest
 from conftest import REPO, observations_checksum
 from fake_fhi import FakeFhi
 from fake_pxwebapi import FakePxWebApi
-from monitor.assessment import evaluate_all
+from monitor.evaluate.assessment import evaluate_all
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue
-from monitor.evaluate import State
+from monitor.evaluate.indicator import State
 from monitor.core.settings import Settings
 from monitor.sources.registry import ONLINE_SOURCES, run_fetch
 from monitor.store.database import Store

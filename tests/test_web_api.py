@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from conftest import OSLO, REPO
 from fetchers.jsonstat import parse_dataset
-from monitor.assessment import evaluate_all
+from monitor.evaluate.assessment import evaluate_all
 from monitor.seed.baseline import BASELINE_VINTAGE, load_baseline
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.core.model import Observation, RunRecord, TableMeta

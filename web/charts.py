@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from monitor.catalogue.indicators import BandsTarget, Direction, Indicator, ThresholdTarget, TrajectoryTarget
-from monitor.evaluate import period_year, show_target, trajectory_value
+from monitor.evaluate.indicator import period_year, show_target, trajectory_value
 from monitor.core.numbers import format_number
 from monitor.readmodel import SeriesPoint
 

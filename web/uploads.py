@@ -21,7 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from monitor.core.errors import ImportFileError, MonitorError
 from monitor.imports.indicators import FORMATS, import_file
-from monitor.kostra_compare import expected_kostra_year
+from monitor.evaluate.kostra import expected_kostra_year
 from monitor.imports.kostra import import_kostra_file, render_template_csv, template_lines
 from monitor.store.database import Store
 from monitor.imports.templates import find_source, held_values, import_sources, render_csv, render_xlsx, template_rows

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
-from monitor.evaluate import STATE_WORDS
+from monitor.evaluate.indicator import STATE_WORDS
 from monitor.store.fetchrequests import request_fetch
 from monitor.readindicator import OUTCOME_WORDS, indicator_page
 from monitor.readkostra import rows_about

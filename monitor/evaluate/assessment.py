@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.catalogue.indicators import Catalogue, Indicator, SsbSeries
-from monitor.evaluate import Evaluation, FetchHealth, evaluate_indicator
+from monitor.evaluate.indicator import Evaluation, FetchHealth, evaluate_indicator
 from monitor.jobs import next_check
 from monitor.core.model import TableMeta, Vintage
 from monitor.catalogue.releases import ReleaseRule, default_rule
