@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.seed.baseline import load_baseline  # noqa: E402
 from monitor.catalogue.indicators import load_catalogue  # noqa: E402
-from monitor.export_formats import to_csv, to_html, to_xlsx  # noqa: E402
-from monitor.exports import build_tables, export_meta  # noqa: E402
+from monitor.report.formats import to_csv, to_html, to_xlsx  # noqa: E402
+from monitor.report.exports import build_tables, export_meta  # noqa: E402
 from monitor.store.database import Store  # noqa: E402
 
 GOAL_SECONDS = 1.0

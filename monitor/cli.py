@@ -18,7 +18,7 @@ from monitor.imports.indicators import FORMATS, ImportResult, import_file
 from monitor.seed.kostra_baseline import kostra_next_to, load_kostra_baseline
 from monitor.sources.registry import ONLINE_SOURCES, check_online, run_fetch, sources_used
 from monitor.core.settings import Settings, load_settings
-from monitor.status import status_rows
+from monitor.report.status import status_rows
 from monitor.store.database import Store
 
 

@@ -14,7 +14,7 @@ from monitor.cli_context import current_settings as _settings
 from monitor.evaluate.assessment import evaluate_all
 from monitor.catalogue.indicators import load_catalogue
 from monitor.evaluate.indicator import STATE_WORDS, TARGET_WORDS
-from monitor.export_formats import BOM, render_arsrapport
+from monitor.report.formats import BOM, render_arsrapport
 from monitor.core.numbers import format_value
 from monitor.store.database import Store
 

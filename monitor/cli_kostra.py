@@ -15,7 +15,7 @@ from monitor.cli_export import FORMATS, _write, export
 from monitor.catalogue.indicators import load_catalogue
 from monitor.core.errors import CatalogueError, MonitorError
 from monitor.catalogue.kostra import KostraCatalogue, kostra_path_for, load_kostra
-from monitor.kostra_export import render_kostra
+from monitor.report.kostra_export import render_kostra
 from monitor.core.settings import Settings
 from monitor.store.database import Store
 
@@ -128,7 +128,7 @@ def fetch(tables: tuple[str, ...], force: bool) -> None:
 def status(year: int | None, fmt: str) -> None:
     """Ferskhet og Askers plass for hver KOSTRA-rad; kode 1 når en rad fra SSB er forsinket eller hentingen feiler."""
     from monitor.evaluate.kostra import FRESHNESS_WORDS
-    from monitor.readkostra import kostra_json, kostra_pages
+    from monitor.report.kostra import kostra_json, kostra_pages
 
     settings = _settings()
     _, catalogue = _kostra(settings)

@@ -9,7 +9,7 @@ from conftest import OSLO
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue
 from monitor.core.model import Observation, RunRecord
-from monitor.readcache import DATABASES, DERIVED, ReadCache
+from monitor.report.readcache import DATABASES, DERIVED, ReadCache
 from monitor.store.database import Store
 
 EVENING = datetime(2026, 11, 27, 20, 0, tzinfo=OSLO)

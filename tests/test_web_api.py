@@ -18,8 +18,8 @@ from monitor.evaluate.assessment import evaluate_all
 from monitor.seed.baseline import BASELINE_VINTAGE, load_baseline
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.core.model import Observation, RunRecord, TableMeta
-from monitor.readapi import indicator_list
-from monitor.readcache import PROCESS_CACHE
+from monitor.report.api import indicator_list
+from monitor.report.readcache import PROCESS_CACHE
 from monitor.core.settings import Settings
 from monitor.store.database import Store
 from web import create_app

@@ -3,7 +3,7 @@ KOSTRA peer comparison (/api/kostra).
 
 Read-only GET routes under /api. They answer to the same gate as the pages (`web.auth`): with
 MONITOR_READ_OPEN=false an anonymous request gets 401 JSON. The answers are built in
-`monitor.readapi` from the store and the (cached) evaluation; no SQL here.
+`monitor.report.api` from the store and the (cached) evaluation; no SQL here.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 from flask import Blueprint, Response, abort
 
 from monitor.catalogue.indicators import Catalogue, Indicator
-from monitor.readapi import indicator_detail, indicator_list_json, indicator_rows, jsonstat_dataset
-from monitor.readkostra import kostra_json
+from monitor.report.api import indicator_detail, indicator_list_json, indicator_rows, jsonstat_dataset
+from monitor.report.kostra import kostra_json
 from monitor.store.database import Store
 from web import clock
 from web.kostra import year_arg

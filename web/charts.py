@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from monitor.catalogue.indicators import BandsTarget, Direction, Indicator, ThresholdTarget, TrajectoryTarget
 from monitor.evaluate.indicator import period_year, show_target, trajectory_value
 from monitor.core.numbers import format_number
-from monitor.readmodel import SeriesPoint
+from monitor.report.readmodel import SeriesPoint
 
 
 @dataclass(frozen=True)

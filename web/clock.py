@@ -19,8 +19,8 @@ from flask import current_app
 
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.catalogue.kostra import KostraCatalogue, kostra_path_for, load_kostra
-from monitor.readkostra import KostraAreaPage, kostra_pages
-from monitor.readcache import KommuneReads, kommune_reads
+from monitor.report.kostra import KostraAreaPage, kostra_pages
+from monitor.report.readcache import KommuneReads, kommune_reads
 from monitor.core.settings import Settings
 from monitor.store.database import Store
 
@@ -99,7 +99,7 @@ def _parsed(path: Path, slot: str, load: Callable[[Path], T]) -> T:
 
 
 def kommune(store: Store, catalogue_now: tuple[Catalogue, datetime] | None = None) -> KommuneReads:
-    """Every vintage for the kommune and every indicator's evaluation now (`monitor.readcache`).
+    """Every vintage for the kommune and every indicator's evaluation now (`monitor.report.readcache`).
 
     Reused while the stored data, the catalogue, the date and the next scheduled checks stay the same;
     the first request after any write reads and evaluates afresh. Pass the request's (catalogue, now)
@@ -110,7 +110,7 @@ def kommune(store: Store, catalogue_now: tuple[Catalogue, datetime] | None = Non
 
 
 def kostra_derived(store: Store, key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
-    """`build()` for the KOSTRA pages, kept with the kommune's cached reads (`monitor.readcache`): rebuilt after any
+    """`build()` for the KOSTRA pages, kept with the kommune's cached reads (`monitor.report.readcache`): rebuilt after any
     write to the store, on a new day, or when kostra.yaml changes."""
     return kommune(store).derived(("kostra", kostra_version(), *key), build)
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, render_template, request
 
-from monitor.export_formats import render_arsrapport
-from monitor.kostra_export import render_kostra
+from monitor.report.formats import render_arsrapport
+from monitor.report.kostra_export import render_kostra
 from monitor.core.errors import MonitorError
 from web import clock
 from web.views import open_store

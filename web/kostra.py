@@ -7,7 +7,7 @@ from flask import Blueprint, abort, render_template, request
 from monitor.evaluate.indicator import TARGET_WORDS
 from monitor.catalogue.kostra import KostraCatalogue
 from monitor.evaluate.kostra import FRESHNESS_WORDS, STANDING_WORDS
-from monitor.readkostra import area_for_slug, kostra_summaries
+from monitor.report.kostra import area_for_slug, kostra_summaries
 from web import clock
 from web.views import open_store
 

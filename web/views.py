@@ -13,10 +13,10 @@ from markupsafe import Markup
 
 from monitor.evaluate.indicator import STATE_WORDS
 from monitor.store.fetchrequests import request_fetch
-from monitor.readindicator import OUTCOME_WORDS, indicator_page
-from monitor.readkostra import rows_about
-from monitor.readmodel import overview as read_overview
-from monitor.readsources import SOURCE_LABELS, known_source, sources_page
+from monitor.report.indicator import OUTCOME_WORDS, indicator_page
+from monitor.report.kostra import rows_about
+from monitor.report.readmodel import overview as read_overview
+from monitor.report.sources import SOURCE_LABELS, known_source, sources_page
 from monitor.store.database import Store
 from web import auth, charts, clock, formatting
 

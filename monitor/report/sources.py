@@ -12,8 +12,8 @@ from monitor.store.fetchrequests import FetchRequest, latest_requests
 from monitor.jobs import next_check
 from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue
 from monitor.core.model import TableMeta
-from monitor.readindicator import OUTCOME_WORDS, fetch_tables, table_url
-from monitor.readmodel import area_slug
+from monitor.report.indicator import OUTCOME_WORDS, fetch_tables, table_url
+from monitor.report.readmodel import area_slug
 from monitor.store.database import Store
 
 SOURCE_LABELS = {"ssb": "SSB", "fhi": "FHI", "udir": "Udir", KOSTRA_SOURCE: "SSB KOSTRA"}

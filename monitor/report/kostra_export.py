@@ -17,10 +17,10 @@ from openpyxl.styles import Font
 
 from monitor.seed.baseline import BASELINE_VINTAGE
 from monitor.core.errors import MonitorError
-from monitor.export_formats import (
+from monitor.report.formats import (
     append_value_row, csv_bytes, finish_workbook, html_document, html_group_row, html_value_row, number_format, start_sheet,
 )
-from monitor.exports import REVISED_MARK, SUPPRESSED_MARK, as_of_vintages
+from monitor.report.exports import REVISED_MARK, SUPPRESSED_MARK, as_of_vintages
 from monitor.catalogue.kostra import KostraCatalogue, Row
 from monitor.core.model import Vintage
 from monitor.store.database import Store

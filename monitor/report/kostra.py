@@ -1,6 +1,6 @@
 """What the KOSTRA pages show: per tjenesteområde, Asker against its peers with rank, colouring and freshness.
 
-Reads the KOSTRA series from the store, builds the handlingsprogram's table for the year (monitor.kostra_export,
+Reads the KOSTRA series from the store, builds the handlingsprogram's table for the year (monitor.report.kostra_export,
 the same cells as the export) and adds per row Asker's rank among the peer kommuner, the freshness of Asker's
 figure, where it came from, the last fetch error of its SSB table and a link to the table at SSB.
 """
@@ -14,10 +14,10 @@ from typing import Any
 from monitor.seed.baseline import BASELINE_VINTAGE
 from monitor.catalogue.kostra import KOSTRA_SOURCE, Area, KostraCatalogue, Row
 from monitor.evaluate.kostra import PeerRank, RowFreshness, rank_among, row_freshness
-from monitor.kostra_export import NOMINAL_MARK, KostraCell, build_kostra_tables, default_year, kostra_vintages
+from monitor.report.kostra_export import NOMINAL_MARK, KostraCell, build_kostra_tables, default_year, kostra_vintages
 from monitor.core.model import Vintage
-from monitor.readindicator import table_url
-from monitor.readmodel import area_slug
+from monitor.report.indicator import table_url
+from monitor.report.readmodel import area_slug
 from monitor.store.database import Store
 
 

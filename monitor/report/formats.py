@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.catalogue.indicators import Catalogue
 from monitor.core.errors import MonitorError
-from monitor.exports import FOOTNOTES, AreaTable, ExportMeta, build_tables, export_meta
+from monitor.report.exports import FOOTNOTES, AreaTable, ExportMeta, build_tables, export_meta
 from monitor.store.database import Store
 
 BOM = "\ufeff"

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from monitor.catalogue.indicators import Catalogue, Indicator, SourceKind
 from monitor.evaluate.indicator import STATE_WORDS, TARGET_WORDS, Evaluation, State, TargetStatus, period_year, show
 from monitor.core.model import Vintage
-from monitor.readcache import kommune_reads
-from monitor.status import describe_status
+from monitor.report.readcache import kommune_reads
+from monitor.report.status import describe_status
 from monitor.store.database import Store
 
 SOURCE_WORDS = {

@@ -11,8 +11,8 @@ from monitor.evaluate.assessment import evaluate_all
 from monitor.catalogue.indicators import Catalogue, FhiFetch, Indicator, UdirFetch
 from monitor.evaluate.indicator import BASELINE_VINTAGE, period_year, show
 from monitor.core.model import TableMeta, Vintage
-from monitor.readmodel import SOURCE_WORDS, IndicatorLine, SeriesPoint, area_slug, indicator_line
-from monitor.status import describe_status
+from monitor.report.readmodel import SOURCE_WORDS, IndicatorLine, SeriesPoint, area_slug, indicator_line
+from monitor.report.status import describe_status
 from monitor.store.database import Store
 
 FREQUENCY_WORDS = {
