@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import click
 
 from monitor.cli_context import current_settings as _settings, local_now as _now, login_name as _login_name
-from monitor.alertmail import render_test
-from monitor.alerts import (
+from monitor.alerts.mail import render_test
+from monitor.alerts.episodes import (
     AlertConfig,
     RecordResult,
     add_silence,
@@ -33,11 +33,11 @@ from monitor.evaluate.assessment import evaluate_all
 from monitor.catalogue.indicators import EMAIL, Catalogue, load_catalogue
 from monitor.core.errors import ConfigError, MonitorError
 from monitor.catalogue.kostra import kostra_path_for, load_kostra
-from monitor.outbox import DeliveryResult, SmtpConfig, deliver, outbox_rows, smtp_connection
+from monitor.alerts.outbox import DeliveryResult, SmtpConfig, deliver, outbox_rows, smtp_connection
 from monitor.core.settings import Settings
 from monitor.store.database import Store
 
-log = logging.getLogger("monitor.alerts")
+log = logging.getLogger("monitor.alerts.episodes")
 
 
 # -- from the settings ------------------------------------------------------------------------------

@@ -13,14 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO
-from monitor.alerts import add_silence, find_conditions, record, remove_silence, silences
+from monitor.alerts.episodes import add_silence, find_conditions, record, remove_silence, silences
 from monitor.evaluate.assessment import evaluate_all
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.cli import cli
 from monitor.cli_alerts import alert_config, alerts_after_fetch, run_alerts, smtp_config
 from monitor.core.errors import CatalogueError
 from monitor.core.model import Observation, RunRecord
-from monitor.outbox import CLAIM_LEASE, SmtpConfig, claim, deliver, load, pending_ids, scrub, smtp_connection
+from monitor.alerts.outbox import CLAIM_LEASE, SmtpConfig, claim, deliver, load, pending_ids, scrub, smtp_connection
 from monitor.core.settings import Settings
 from monitor.store.database import Store
 from smtp_server import SmtpServer, free_port
@@ -180,7 +180,7 @@ def test_with_the_smtp_server_down_nothing_is_lost_and_it_is_sent_once_when_back
 def test_a_failure_in_the_middle_of_a_conversation_leaves_the_message_pending(
     tmp_path: Path, catalogue: Catalogue, seeded: Store, server: SmtpServer
 ) -> None:
-    from monitor.outbox import MailError
+    from monitor.alerts.outbox import MailError
 
     settings = settings_for(tmp_path, server.port)
     record(seeded, catalogue, find_conditions(catalogue, seeded, evaluate_all(catalogue, seeded, LATE.date(), LATE, OSLO)),
@@ -489,7 +489,7 @@ def test_source_owners_are_validated_in_the_catalogue(tmp_path: Path) -> None:
 
 
 def test_digests_group_by_primary_recipient_and_say_why(real_catalogue: Catalogue) -> None:
-    from monitor.alerts import Notice, describe, digests
+    from monitor.alerts.episodes import Notice, describe, digests
     from monitor.catalogue.indicators import SourceOwner
 
     shared = real_catalogue.model_copy(update={"sources": [

@@ -3,7 +3,7 @@
 Healthchecks-style: every run compares the conditions found by the evaluation with the open episodes in
 `alert_episodes` and records the transitions. In the same transaction each notice that is due (an episode
 opened, a reminder after `remind_after`, an episode resolved) goes into one digest per primary recipient,
-and each digest becomes one row of `alert_outbox`; `monitor.outbox` delivers them. Pure except for the
+and each digest becomes one row of `alert_outbox`; `monitor.alerts.outbox` delivers them. Pure except for the
 store: `now` is always an argument.
 
 Kinds of episode (subject in brackets):
@@ -368,8 +368,8 @@ def record(
     A crash anywhere in here leaves nothing half done: the transitions and the outbox rows that announce
     them are committed together, so a notice is queued exactly once.
     """
-    from monitor.alertmail import render_digest
-    from monitor.outbox import enqueue
+    from monitor.alerts.mail import render_digest
+    from monitor.alerts.outbox import enqueue
 
     result = RecordResult()
     stamp = iso(now)

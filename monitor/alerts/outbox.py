@@ -29,7 +29,7 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
-from monitor.alerts import iso
+from monitor.alerts.episodes import iso
 from monitor.core.errors import MonitorError
 from monitor.store.database import Store
 

@@ -9,7 +9,7 @@ from html import escape
 
 from babel.dates import format_date
 
-from monitor.alerts import KIND_WORDS, AlertConfig, Digest, Notice
+from monitor.alerts.episodes import KIND_WORDS, AlertConfig, Digest, Notice
 
 SENDER_NAME = "Indikatormonitoren"
 SUBJECT_PREFIX = "Indikatormonitor"
