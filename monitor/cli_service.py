@@ -22,8 +22,8 @@ from monitor.evaluate.indicator import STATE_WORDS, TARGET_WORDS, State
 from monitor.store.fetchrequests import run_pending
 from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue, kostra_path_for, load_kostra
 from monitor.sources.kostra import run_kostra_fetch
-from monitor.schedlock import acquire, heartbeat, release
-from monitor.scheduler import build_scheduler
+from monitor.service.lock import acquire, heartbeat, release
+from monitor.service.scheduler import build_scheduler
 from monitor.core.settings import Settings
 from monitor.sources.registry import ONLINE_SOURCES, run_fetch, sources_used
 from monitor.store.database import Store

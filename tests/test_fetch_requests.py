@@ -17,7 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from conftest import REPO
 from monitor.store.fetchrequests import claim_pending, latest_requests, request_fetch, run_pending
-from monitor.scheduler import REQUEST_INTERVAL, build_scheduler
+from monitor.service.scheduler import REQUEST_INTERVAL, build_scheduler
 from monitor.store.database import Store
 
 OSLO = ZoneInfo("Europe/Oslo")

@@ -20,9 +20,9 @@ from conftest import FIXTURES, REPO
 from monitor.store.fetchrequests import request_fetch
 from monitor.catalogue.kostra import load_kostra
 from monitor.core.model import RunRecord
-from monitor.schedlock import LockHeld, acquire, heartbeat, release
-from monitor.jobs import JOBS, SourceJob, next_check
-from monitor.scheduler import MISFIRE_GRACE, build_scheduler, needs_catch_up, previous_fire
+from monitor.service.lock import LockHeld, acquire, heartbeat, release
+from monitor.service.jobs import JOBS, SourceJob, next_check
+from monitor.service.scheduler import MISFIRE_GRACE, build_scheduler, needs_catch_up, previous_fire
 from monitor.store.database import Store
 
 OSLO = ZoneInfo("Europe/Oslo")

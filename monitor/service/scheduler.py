@@ -12,11 +12,11 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from monitor.jobs import JOBS, SourceJob
+from monitor.service.jobs import JOBS, SourceJob
 
 from monitor.store.database import Store
 
-log = logging.getLogger("monitor.scheduler")
+log = logging.getLogger("monitor.service.scheduler")
 
 MISFIRE_GRACE = int(timedelta(hours=6).total_seconds())
 REQUEST_INTERVAL = 30  # seconds between looks at fetch_requests

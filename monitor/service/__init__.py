@@ -1,0 +1,1 @@
+"""Running it: the scheduler's jobs, the single-scheduler lock and the scheduler loop."""
