@@ -233,7 +233,7 @@ def main() -> int:
         # load) and then blocks the service.
         log = (Path(folder) / "serve.log").open("w", encoding="utf-8")
         server = subprocess.Popen(
-            [sys.executable, "-m", "monitor.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "monitor.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log,
         )
         results: list[tuple[str, dict[str, float]]] = []

@@ -16,8 +16,8 @@ from conftest import REPO
 from monitor.alerts.episodes import add_silence, find_conditions, record, remove_silence, silences
 from monitor.evaluate.assessment import evaluate_all
 from monitor.catalogue.indicators import Catalogue, load_catalogue
-from monitor.cli import cli
-from monitor.cli_alerts import alert_config, alerts_after_fetch, run_alerts, smtp_config
+from monitor.cli.main import cli
+from monitor.cli.alerts import alert_config, alerts_after_fetch, run_alerts, smtp_config
 from monitor.core.errors import CatalogueError
 from monitor.core.model import Observation, RunRecord
 from monitor.alerts.outbox import CLAIM_LEASE, SmtpConfig, claim, deliver, load, pending_ids, scrub, smtp_connection

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import FIXTURES, REPO, file_digest
-from monitor.cli import cli
+from monitor.cli.main import cli
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from conftest import REPO
 from fake_fhi import FakeFhi
 from fake_pxwebapi import FakePxWebApi
 from fake_udir import FakeUdir
-from monitor.cli import cli
+from monitor.cli.main import cli
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo("Europe/Oslo"))
 

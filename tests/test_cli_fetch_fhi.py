@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import REPO
 from fake_fhi import FakeFhi
 from fake_pxwebapi import FakePxWebApi
-from monitor.cli import cli
+from monitor.cli.main import cli
 
 
 @pytest.fixture

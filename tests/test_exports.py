@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO, SEED_PATH
-from monitor.cli import cli
+from monitor.cli.main import cli
 from monitor.seed.handlingsprogram import DelmalRow, IndicatorRow, PlaceholderRow, parse_area_tables
 
 OSLO = ZoneInfo("Europe/Oslo")

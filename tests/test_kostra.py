@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO, SEED_PATH
-from monitor.cli import cli
+from monitor.cli.main import cli
 from monitor.core.errors import CatalogueError
 from monitor.catalogue.kostra import Category, KostraCatalogue, load_kostra
 from monitor.seed.kostra_baseline import kostra_baseline_path, load_kostra_baseline, read_kostra_baseline

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import FIXTURES, OSLO, REPO
 from fake_pxwebapi import FakePxWebApi
 from fetchers.ssb import SsbClient
-from monitor.cli import cli
+from monitor.cli.main import cli
 from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue, load_kostra
 from monitor.sources.kostra import fetch_kostra
 from monitor.sources.registry.pipeline import CHECK_TARGET, FetchReport

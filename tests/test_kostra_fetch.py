@@ -22,7 +22,7 @@ from fetchers.jsonstat import parse_dataset
 from fetchers.kostra_query import RegionHistory, extract_regions
 from fetchers.ssb import SsbClient
 from fetchers.ssb_query import selection_body
-from monitor.cli import cli
+from monitor.cli.main import cli
 from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue, SsbSeries, load_kostra
 from monitor.seed.kostra_baseline import load_kostra_baseline
 from monitor.sources.kostra import fetch_kostra, kostra_selections

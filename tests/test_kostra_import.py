@@ -16,7 +16,7 @@ from openpyxl import Workbook
 
 from auth_helpers import NOW, csrf_token, logged_in, make_app
 from conftest import REPO, file_digest, observations_checksum
-from monitor.cli import cli
+from monitor.cli.main import cli
 from monitor.catalogue.kostra import KostraCatalogue, load_kostra
 from monitor.seed.kostra_baseline import load_kostra_baseline
 from monitor.store.database import Store

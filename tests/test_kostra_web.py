@@ -22,7 +22,7 @@ from auth_helpers import NOW, csrf_token, logged_in, make_app
 from conftest import FIXTURES, OSLO, REPO
 from fake_pxwebapi import FakePxWebApi
 from fetchers.ssb import SsbClient
-from monitor.cli import cli
+from monitor.cli.main import cli
 from monitor.catalogue.kostra import KostraCatalogue, load_kostra
 from monitor.seed.kostra_baseline import load_kostra_baseline
 from monitor.sources.kostra import fetch_kostra

@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO
 
 # Modules of `monitor` allowed to import `fetchers` (the composition roots).
-COMPOSITION_ROOTS = {"monitor.sources.registry.pipeline", "monitor.cli", "monitor.sources.online", "monitor.sources.registry", "monitor.sources.kostra"}
+COMPOSITION_ROOTS = {"monitor.sources.registry.pipeline", "monitor.cli.main", "monitor.sources.online", "monitor.sources.registry", "monitor.sources.kostra"}
 FETCHERS_MAY_IMPORT = {"monitor.core.model", "monitor.core.errors", "monitor.catalogue.indicators"}
 
 

@@ -14,7 +14,7 @@ from import_helpers import import_catalogue, relative, write_xlsx
 from miljodir_workbook import ASKER_TOTALS, FIXTURE, HEADER, build, detail_rows
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, load_catalogue
-from monitor.cli import cli
+from monitor.cli.main import cli
 from monitor.core.errors import ImportFileError
 from monitor.imports.indicators import import_file
 from monitor.store.database import Store

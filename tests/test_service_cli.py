@@ -17,7 +17,7 @@ from markupsafe import escape
 from click.testing import CliRunner
 
 from conftest import FIXTURES, REPO
-from monitor.cli import cli
+from monitor.cli.main import cli
 from monitor.store.database import Store
 
 REQUIRED = {"id", "name", "state", "target_status", "latest_period", "explanation"}

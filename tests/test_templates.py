@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from conftest import REPO, file_digest
 from import_helpers import import_catalogue
 from monitor.catalogue.indicators import Catalogue, Indicator, Unit
-from monitor.cli import cli
+from monitor.cli.main import cli
 from monitor.core.errors import ImportFileError, MonitorError
 from monitor.imports.indicators import import_file
 from monitor.core.model import Vintage

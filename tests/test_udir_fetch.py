@@ -297,7 +297,7 @@ def test_cli_fetch_source_udir_reports_each_table_and_fails_loudly(server: FakeU
     from click.testing import CliRunner
 
     from conftest import REPO
-    from monitor.cli import cli
+    from monitor.cli.main import cli
 
     env = {
         "MONITOR_DB": str(tmp_path / "x.db"), "MONITOR_CATALOGUE": str(REPO / "indicators.yaml"),

@@ -22,7 +22,7 @@ from auth_helpers import (
     write_rules,
 )
 from conftest import FIXTURES, file_digest
-from monitor.cli import cli
+from monitor.cli.main import cli
 from monitor.store.database import Store
 from monitor.store.users import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USER, WINDOW, UserError, Users
 from web.auth import CSRF_MESSAGE, LOCKED_OUT, LOGIN_FAILED

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from monitor.cli_context import current_settings as _settings, local_now as _now, login_name as _login_name
+from monitor.cli.context import current_settings as _settings, local_now as _now, login_name as _login_name
 from monitor.alerts.mail import render_test
 from monitor.alerts.episodes import (
     AlertConfig,

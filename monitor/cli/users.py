@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from monitor.cli_context import current_settings as _settings
+from monitor.cli.context import current_settings as _settings
 from monitor.core.settings import Settings
 from monitor.store.database import Store
 from monitor.store.users import ROLE_WORDS, ROLES, Users, check_new_password

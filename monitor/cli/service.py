@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from monitor.cli_context import current_settings as _settings, local_now as _now
+from monitor.cli.context import current_settings as _settings, local_now as _now
 from monitor.evaluate.assessment import evaluate_all
-from monitor.cli_alerts import alerts_after_fetch
+from monitor.cli.alerts import alerts_after_fetch
 from monitor.catalogue.indicators import load_catalogue
 from monitor.core.errors import MonitorError
 from monitor.evaluate.indicator import STATE_WORDS, TARGET_WORDS, State
@@ -152,7 +152,7 @@ def run(host: str, port: int) -> None:
     # Ctrl-C (also when started in the background, where SIGINT starts out ignored) and SIGTERM stop both.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
-    scheduler = subprocess.Popen([sys.executable, "-m", "monitor.cli", "schedule"])
+    scheduler = subprocess.Popen([sys.executable, "-m", "monitor.cli.main", "schedule"])
     try:
         scheduler.wait(timeout=2)
     except subprocess.TimeoutExpired:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from monitor import __version__
-from monitor.cli_context import local_now as _now, login_name as _login_name
+from monitor.cli.context import local_now as _now, login_name as _login_name
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.core.errors import MonitorError, ProblemListError
@@ -297,14 +297,14 @@ def main() -> None:
 
 
 def _register_service_commands() -> None:
-    from monitor.cli_alerts import alerts, silence
-    from monitor.cli_export import export
-    from monitor.cli_kostra import kostra
-    from monitor.cli_service import check, run, schedule, serve
+    from monitor.cli.alerts import alerts, silence
+    from monitor.cli.export import export
+    from monitor.cli.kostra import kostra
+    from monitor.cli.service import check, run, schedule, serve
 
     for command in (check, schedule, serve, run, export, alerts, silence, kostra):
         cli.add_command(command)
-    from monitor.cli_users import user
+    from monitor.cli.users import user
 
     cli.add_command(user)
 

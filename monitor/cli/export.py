@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from monitor.cli_context import current_settings as _settings
+from monitor.cli.context import current_settings as _settings
 from monitor.evaluate.assessment import evaluate_all
 from monitor.catalogue.indicators import load_catalogue
 from monitor.evaluate.indicator import STATE_WORDS, TARGET_WORDS

@@ -10,8 +10,8 @@ import json
 
 import click
 
-from monitor.cli_context import current_settings as _settings, login_name as _login_name
-from monitor.cli_export import FORMATS, _write, export
+from monitor.cli.context import current_settings as _settings, login_name as _login_name
+from monitor.cli.export import FORMATS, _write, export
 from monitor.catalogue.indicators import load_catalogue
 from monitor.core.errors import CatalogueError, MonitorError
 from monitor.catalogue.kostra import KostraCatalogue, kostra_path_for, load_kostra
