@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fetchers.ssb import SsbClient  # noqa: E402
 from monitor.seed.baseline import load_baseline  # noqa: E402
 from monitor.catalogue.indicators import load_catalogue  # noqa: E402
-from monitor.sources.registry.pipeline import fetch_ssb, ssb_indicators  # noqa: E402
+from monitor.sources.pipeline import fetch_ssb, ssb_indicators  # noqa: E402
 from monitor.store.database import Store  # noqa: E402
 from tests.fake_pxwebapi import FakePxWebApi  # noqa: E402
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from fetchers.jsonstat import Dataset
-from monitor.catalogue.indicators import Municipality
+from monitor.core.fetchspec import Municipality
 from monitor.core.model import Series, TableMeta
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from fetchers.fhi_query import geo_code, period_end, period_of
 from fetchers.jsonstat import Dataset
 from fetchers.structure import require_codes
-from monitor.catalogue.indicators import FhiSeries, Municipality
+from monitor.core.fetchspec import FhiSeries, Municipality
 from monitor.core.model import Point, Series
 
 MISSING = ".."  # a null value without a symbol: SSB's and KHS's "tallgrunnlag mangler"

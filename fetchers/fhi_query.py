@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fetchers.fhi import data_request
-from monitor.catalogue.indicators import Catalogue, FhiFetch, FhiSeries, Municipality
+from monitor.core.fetchspec import CatalogueView, FhiFetch, FhiSeries, Municipality
 
 _PERIOD = re.compile(r"^(\d{4})_(\d{4})$")
 
@@ -40,7 +40,7 @@ def geo_code(series: FhiSeries, municipality: Municipality) -> str:
     return series.geo_code or municipality.current_code
 
 
-def fhi_series(catalogue: Catalogue) -> Iterator[tuple[str, str, FhiSeries]]:
+def fhi_series(catalogue: CatalogueView) -> Iterator[tuple[str, str, FhiSeries]]:
     """(indicator id, series name, series) for every FHI series of the catalogue."""
     for indicator in catalogue.indicators:
         if isinstance(indicator.fetch, FhiFetch):
@@ -48,7 +48,7 @@ def fhi_series(catalogue: Catalogue) -> Iterator[tuple[str, str, FhiSeries]]:
                 yield indicator.id, name, series
 
 
-def build_requests(catalogue: Catalogue) -> dict[str, dict[str, Any]]:
+def build_requests(catalogue: CatalogueView) -> dict[str, dict[str, Any]]:
     """One data request body per FHI table ("nokkel/369" → body), covering every series that reads the table."""
     wanted: dict[str, dict[str, list[str]]] = {}
     order: dict[str, list[str]] = {}

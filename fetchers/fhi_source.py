@@ -21,7 +21,7 @@ from fetchers.fhi import FhiClient
 from fetchers.fhi_extract import extract
 from fetchers.fhi_query import build_requests, fhi_series, period_of
 from fetchers.jsonstat import Dataset, parse_dataset
-from monitor.catalogue.indicators import Catalogue, Municipality
+from monitor.core.fetchspec import CatalogueView, Municipality
 from monitor.core.errors import FetchError
 from monitor.core.model import Series, TableMeta
 
@@ -32,7 +32,7 @@ class FhiSource:
     source = "fhi"
     label = "FHI"
 
-    def __init__(self, client: FhiClient, catalogue: Catalogue, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, client: FhiClient, catalogue: CatalogueView, *, clock: Callable[[], datetime] | None = None) -> None:
         self.client = client
         self.catalogue = catalogue
         self.bodies = build_requests(catalogue)

@@ -19,7 +19,7 @@ from typing import Any
 from fetchers.jsonstat import Dataset
 from fetchers.ssb_extract import check_structure
 from fetchers.ssb_query import Selection, agreed, ordered_selection, period_of, time_codes
-from monitor.catalogue.indicators import SsbSeries
+from monitor.core.fetchspec import SsbSeries
 from monitor.core.model import Point, Series
 
 

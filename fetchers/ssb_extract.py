@@ -5,7 +5,7 @@ from __future__ import annotations
 from fetchers.jsonstat import Dataset
 from fetchers.structure import require_codes
 from fetchers.ssb_query import period_of
-from monitor.catalogue.indicators import Municipality, SsbSeries
+from monitor.core.fetchspec import Municipality, SsbSeries
 from monitor.core.model import Point, Series
 
 

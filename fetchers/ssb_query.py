@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from monitor.catalogue.indicators import Catalogue, Municipality, PeriodMap, SsbFetch, SsbSeries
+from monitor.core.fetchspec import CatalogueView, Municipality, PeriodMap, SsbFetch, SsbSeries
 
 AGGREGATED = "aggregated"
 
@@ -87,7 +87,7 @@ def region_codes(series: SsbSeries, municipality: Municipality) -> list[str]:
     ]
 
 
-def all_series(catalogue: Catalogue) -> list[tuple[str, str, SsbSeries]]:
+def all_series(catalogue: CatalogueView) -> list[tuple[str, str, SsbSeries]]:
     """(indicator id, series name, series) for every fetch series of the catalogue, in catalogue order."""
     return [
         (indicator.id, name, series)
@@ -98,7 +98,7 @@ def all_series(catalogue: Catalogue) -> list[tuple[str, str, SsbSeries]]:
 
 
 def build_selections(
-    catalogue: Catalogue, metadata: Mapping[str, Mapping[str, Any]] | None = None
+    catalogue: CatalogueView, metadata: Mapping[str, Mapping[str, Any]] | None = None
 ) -> dict[str, Selection]:
     """One selection per table: the union of the codes every series of that table needs.
 

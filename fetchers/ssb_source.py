@@ -9,7 +9,7 @@ from fetchers.jsonstat import Dataset, parse_dataset
 from fetchers.ssb import SsbClient, TooManyCells
 from fetchers.ssb_extract import extract
 from fetchers.ssb_query import Selection, build_selections, selection_body, split_selection
-from monitor.catalogue.indicators import Catalogue, Municipality
+from monitor.core.fetchspec import CatalogueView, Municipality
 from monitor.core.errors import FetchError
 from monitor.core.model import Series, TableMeta
 
@@ -20,7 +20,7 @@ class SsbSource:
     source = "ssb"
     label = "SSB"
 
-    def __init__(self, client: SsbClient, catalogue: Catalogue) -> None:
+    def __init__(self, client: SsbClient, catalogue: CatalogueView) -> None:
         self.client = client
         self.catalogue = catalogue
         self.selections = build_selections(catalogue)

@@ -14,7 +14,7 @@ from typing import Any
 
 from fetchers.jsonstat import Dataset, JsonStatError
 from fetchers.udir import ALL, DIMENSIONS, MISSING, SUPPRESSED, UdirClient, filter_text, rows_dataset, school_year
-from monitor.catalogue.indicators import Catalogue, Municipality, UdirFetch, UdirSeries
+from monitor.core.fetchspec import CatalogueView, Municipality, UdirFetch, UdirSeries
 from monitor.core.errors import FetchError
 from monitor.core.model import Point, Series, TableMeta
 
@@ -32,7 +32,7 @@ def unstable_hint(indicator_ids: list[str]) -> str:
     return UNSTABLE.format(who=who)
 
 
-def udir_series(catalogue: Catalogue) -> dict[str, list[tuple[str, str, UdirSeries]]]:
+def udir_series(catalogue: CatalogueView) -> dict[str, list[tuple[str, str, UdirSeries]]]:
     """Table → (indicator id, series name, series) for every Udir-fetched indicator."""
     by_table: dict[str, list[tuple[str, str, UdirSeries]]] = {}
     for indicator in catalogue.indicators:
@@ -111,7 +111,7 @@ class UdirSource:
     source = "udir"
     label = "Udir"
 
-    def __init__(self, client: UdirClient, catalogue: Catalogue) -> None:
+    def __init__(self, client: UdirClient, catalogue: CatalogueView) -> None:
         self.client = client
         self.catalogue = catalogue
         self.by_table = udir_series(catalogue)
@@ -249,7 +249,7 @@ def extract(dataset: Dataset, series: UdirSeries, municipality: Municipality) ->
     return result
 
 
-def check_table(client: UdirClient, catalogue: Catalogue, table: str, open_tables: set[str]) -> list[str]:
+def check_table(client: UdirClient, catalogue: CatalogueView, table: str, open_tables: set[str]) -> list[str]:
     """`validate --online` for one table: still open, every series' codes in filterVerdier, its column in the rows.
 
     Costs three requests: filterVerdier, and sideData and one page for the newest school year.

@@ -20,7 +20,7 @@ from fetchers.fhi_source import FhiSource
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, FhiSeries
 from monitor.sources.online import check_fhi_online
-from monitor.sources.registry.pipeline import FetchReport, fetch_source, indicators_for
+from monitor.sources.pipeline import FetchReport, fetch_source, indicators_for
 from monitor.store.rawarchive import read_archived
 from monitor.store.database import Store
 

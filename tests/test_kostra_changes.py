@@ -15,7 +15,7 @@ from fetchers.ssb import SsbClient
 from monitor.cli.main import cli
 from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue, load_kostra
 from monitor.sources.kostra import fetch_kostra
-from monitor.sources.registry.pipeline import CHECK_TARGET, FetchReport
+from monitor.sources.pipeline import CHECK_TARGET, FetchReport
 from monitor.store.database import Store
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=OSLO)

@@ -27,7 +27,7 @@ from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue, SsbSeries, 
 from monitor.seed.kostra_baseline import load_kostra_baseline
 from monitor.sources.kostra import fetch_kostra, kostra_selections
 from monitor.core.model import Point
-from monitor.sources.registry.pipeline import FetchReport
+from monitor.sources.pipeline import FetchReport
 from monitor.store.database import Store
 from test_exports import TableReader
 

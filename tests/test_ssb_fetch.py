@@ -15,7 +15,7 @@ from fake_pxwebapi import FakePxWebApi
 from fetchers.ssb import SsbClient
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue
-from monitor.sources.registry.pipeline import FetchReport, fetch_ssb, ssb_indicators
+from monitor.sources.pipeline import FetchReport, fetch_ssb, ssb_indicators
 from monitor.store.rawarchive import read_archived
 from monitor.store.database import Store
 

@@ -19,7 +19,7 @@ from fetchers.udir import UdirClient
 from fetchers.udir_source import UdirSource
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue
-from monitor.sources.registry.pipeline import FetchReport, fetch_source, indicators_for
+from monitor.sources.pipeline import FetchReport, fetch_source, indicators_for
 from monitor.store.rawarchive import read_archived
 from monitor.store.database import Store
 

@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from monitor.core.fetchspec import Derive, Expr, FetchSpec, FhiFetch, FhiSeries, PeriodMap, SsbFetch, SsbRegion, SsbSeries
-from monitor.core.fetchspec import UdirFetch, UdirSeries
+from monitor.core.fetchspec import Municipality, UdirFetch, UdirSeries
 
 __all__ = [
     "BandsTarget", "Catalogue", "Derive", "Direction", "Expr", "FetchSpec", "FhiFetch", "FhiSeries", "Frequency", "Indicator",
@@ -246,48 +246,6 @@ class Retired(BaseModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)
     name: str = Field(min_length=1)
     comment: str | None = None
-
-
-class MunicipalityCode(BaseModel):
-    """One code in the kommune's code history, valid for the given years (inclusive)."""
-
-    model_config = _STRICT
-
-    code: str = Field(pattern=r"^\d{4}$")
-    first_year: int | None = None
-    last_year: int | None = None
-
-
-class Municipality(BaseModel):
-    """The kommune the catalogue belongs to, with its code history."""
-
-    model_config = _STRICT
-
-    name: str = Field(min_length=1)
-    codes: list[MunicipalityCode] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _contiguous(self) -> Municipality:
-        for before, after in zip(self.codes, self.codes[1:]):
-            if before.last_year is None or after.first_year != before.last_year + 1:
-                raise ValueError(f"kodehistorikken må være sammenhengende: {before.code} og så {after.code}")
-        if self.codes[0].first_year is not None or self.codes[-1].last_year is not None:
-            raise ValueError("den første koden har ikke first_year, og den gjeldende koden har ikke last_year")
-        return self
-
-    @property
-    def current_code(self) -> str:
-        """The code in use now (the last one)."""
-        return self.codes[-1].code
-
-    def code_for(self, year: int) -> str:
-        """The code that was valid in `year`."""
-        for entry in self.codes:
-            if (entry.first_year is None or entry.first_year <= year) and (
-                entry.last_year is None or year <= entry.last_year
-            ):
-                return entry.code
-        raise ValueError(f"ingen kode for {self.name} i {year}")
 
 
 EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")

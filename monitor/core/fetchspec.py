@@ -1,13 +1,57 @@
-"""How online indicators are fetched: the catalogue's `fetch` blocks per source, and named transforms."""
+"""How online indicators are fetched: the kommune and its code history, the catalogue's `fetch` blocks per source,
+named transforms, and the view of a catalogue that the fetchers read (`CatalogueView`)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class MunicipalityCode(BaseModel):
+    """One code in the kommune's code history, valid for the given years (inclusive)."""
+
+    model_config = _STRICT
+
+    code: str = Field(pattern=r"^\d{4}$")
+    first_year: int | None = None
+    last_year: int | None = None
+
+
+class Municipality(BaseModel):
+    """The kommune the catalogue belongs to, with its code history."""
+
+    model_config = _STRICT
+
+    name: str = Field(min_length=1)
+    codes: list[MunicipalityCode] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _contiguous(self) -> Municipality:
+        for before, after in zip(self.codes, self.codes[1:]):
+            if before.last_year is None or after.first_year != before.last_year + 1:
+                raise ValueError(f"kodehistorikken må være sammenhengende: {before.code} og så {after.code}")
+        if self.codes[0].first_year is not None or self.codes[-1].last_year is not None:
+            raise ValueError("den første koden har ikke first_year, og den gjeldende koden har ikke last_year")
+        return self
+
+    @property
+    def current_code(self) -> str:
+        """The code in use now (the last one)."""
+        return self.codes[-1].code
+
+    def code_for(self, year: int) -> str:
+        """The code that was valid in `year`."""
+        for entry in self.codes:
+            if (entry.first_year is None or entry.first_year <= year) and (
+                entry.last_year is None or year <= entry.last_year
+            ):
+                return entry.code
+        raise ValueError(f"ingen kode for {self.name} i {year}")
 
 
 class SsbRegion(BaseModel):
@@ -275,3 +319,23 @@ FetchSpec = Annotated[
     Annotated[SsbFetch, Tag("ssb")] | Annotated[FhiFetch, Tag("fhi")] | Annotated[UdirFetch, Tag("udir")],
     Discriminator(_fetch_kind),
 ]
+
+
+class FetchedIndicator(Protocol):
+    """What a fetcher reads of an indicator: its id and its fetch block."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def fetch(self) -> FetchSpec | None: ...
+
+
+class CatalogueView(Protocol):
+    """What a fetcher reads of the catalogue (monitor.catalogue's Catalogue is one): the kommune and the indicators."""
+
+    @property
+    def municipality(self) -> Municipality: ...
+
+    @property
+    def indicators(self) -> Sequence[FetchedIndicator]: ...

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.catalogue.indicators import Catalogue, Indicator, SsbSeries
 from monitor.evaluate.indicator import Evaluation, FetchHealth, evaluate_indicator
-from monitor.service.jobs import next_check
+from monitor.sources.schedule import next_check
 from monitor.core.model import TableMeta, Vintage
 from monitor.catalogue.releases import ReleaseRule, default_rule
 from monitor.store.database import Store

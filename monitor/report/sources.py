@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.catalogue.indicators import Catalogue
 from monitor.store.fetchrequests import FetchRequest, latest_requests
-from monitor.service.jobs import next_check
+from monitor.sources.schedule import next_check
 from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue
 from monitor.core.model import TableMeta
 from monitor.report.indicator import OUTCOME_WORDS, fetch_tables, table_url

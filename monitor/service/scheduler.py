@@ -12,7 +12,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from monitor.service.jobs import JOBS, SourceJob
+from monitor.sources.schedule import JOBS, SourceJob
 
 from monitor.store.database import Store
 

@@ -5,7 +5,7 @@ Bærum, Drammen, Lillestrøm, KOSTRA-gruppe 12; ASSS has no SSB code) and every 
 in its own transaction under the run-log source "ssb-kostra", apart from the indicator catalogue's "ssb" runs (the
 two query the same tables with different selections, so their change checks and raw archives must not mix).
 Like the indicator fetch, a run first asks SSB once which tables it updated since the last check
-(monitor.sources.registry.pipeline.what_changed) and fetches only those, the ones never fetched and the ones whose last fetch
+(monitor.sources.pipeline.what_changed) and fetches only those, the ones never fetched and the ones whose last fetch
 failed; `force` (or naming tables) fetches every one.
 
 A row printed as SSB publishes it is stored as "kostra.<id>", next to the printed baseline (a different figure
@@ -26,12 +26,11 @@ from fetchers.jsonstat import Dataset, JsonStatError, parse_dataset
 from fetchers.kostra_query import RegionHistory, build_kostra_selections, extract_regions
 from fetchers.ssb import SsbClient, TooManyCells
 from fetchers.ssb_query import Selection, check_series_against_metadata, selection_body, split_selection
-from monitor.catalogue.indicators import Municipality
-from monitor.catalogue.indicators import MunicipalityCode
+from monitor.core.fetchspec import Municipality, MunicipalityCode
 from monitor.core.errors import FetchError
 from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue
 from monitor.core.model import Observation, RunRecord, Series, TableMeta
-from monitor.sources.registry.pipeline import FetchReport, TableOutcome, fail_all, note_full_refresh, record_unchanged, what_changed
+from monitor.sources.pipeline import FetchReport, TableOutcome, fail_all, note_full_refresh, record_unchanged, what_changed
 from monitor.store.rawarchive import archive
 from monitor.core.settings import Settings
 from monitor.store.database import Store
@@ -53,7 +52,7 @@ def kostra_selections(kostra: KostraCatalogue, metadata: Mapping[str, Mapping[st
 
 
 class KostraListing:
-    """SSB's list of recently updated tables, for the change check (monitor.sources.registry.pipeline.what_changed)."""
+    """SSB's list of recently updated tables, for the change check (monitor.sources.pipeline.what_changed)."""
 
     source = KOSTRA_SOURCE
 

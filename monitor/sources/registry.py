@@ -18,7 +18,7 @@ from fetchers.udir import UdirClient
 from fetchers.udir_source import UdirSource
 from monitor.catalogue.indicators import Catalogue
 from monitor.sources.online import check_fhi_online, check_ssb_online, check_udir_online
-from monitor.sources.registry.pipeline import FetchReport, Progress, fetch_source
+from monitor.sources.pipeline import FetchReport, Progress, fetch_source
 from monitor.core.settings import Settings
 from monitor.store.database import Store
 
