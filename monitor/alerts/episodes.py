@@ -18,11 +18,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.catalogue.indicators import Catalogue, Indicator
+from monitor.core import timestamps
 from monitor.core.errors import MonitorError
 from monitor.evaluate.indicator import Evaluation, State, TargetStatus, short_label
 from monitor.catalogue.kostra import KOSTRA_SOURCE
@@ -133,17 +134,6 @@ class Silence:
         return self.removed_at is None and now < self.until
 
 
-def iso(moment: datetime) -> str:
-    """UTC ISO 8601, seconds: how every alert timestamp is stored (and compared as text)."""
-    if moment.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
 def split_addresses(text: str | None) -> tuple[str, ...]:
     """MONITOR_ALERT_TO: one address or several separated by commas or semicolons."""
     if not text:
@@ -220,7 +210,7 @@ def find_conditions(
         if run is None or run["outcome"] != "failed":
             continue
         shown = ", ".join(names[:5]) + (f" og {len(names) - 5} til" if len(names) > 5 else "")
-        when = parse_iso(run["finished_at"]).astimezone(zone)
+        when = timestamps.decode(run["finished_at"]).astimezone(zone)
         detail = f"Siste forsøk {when:%Y-%m-%d %H:%M} feilet: {run['error'] or 'ukjent feil'}. Gjelder: {shown}."
         conditions.append(Condition(describe(catalogue, "fetch_failing", subject), detail))
     for table, rows in sorted((kostra_tables or {}).items()):
@@ -229,7 +219,7 @@ def find_conditions(
         run = store.last_run(KOSTRA_SOURCE, table, ("ok", "unchanged", "failed"))
         if run is None or run["outcome"] != "failed":
             continue
-        when = parse_iso(run["finished_at"]).astimezone(zone)
+        when = timestamps.decode(run["finished_at"]).astimezone(zone)
         detail = (f"Siste forsøk {when:%Y-%m-%d %H:%M} feilet: {run['error'] or 'ukjent feil'}. "
                   f"Gjelder {rows} {'rad' if rows == 1 else 'rader'} i KOSTRA-sammenligningen.")
         conditions.append(Condition(describe(catalogue, "fetch_failing", subject), detail))
@@ -272,7 +262,7 @@ def add_silence(
     with store.transaction() as conn:
         cursor = conn.execute(
             "INSERT INTO alert_silences (target, reason, created_at, created_by, until) VALUES (?,?,?,?,?)",
-            (target, reason.strip(), iso(now), by, iso(until)),
+            (target, reason.strip(), timestamps.encode(now), by, timestamps.encode(until)),
         )
     assert cursor.lastrowid is not None
     return cursor.lastrowid
@@ -287,7 +277,7 @@ def remove_silence(store: Store, silence_id: int, now: datetime) -> Silence:
         silence = _silence(row)
         if not silence.active(now):
             raise SilenceError(f"dempingen {silence_id} gjelder ikke lenger (utløpt eller fjernet)")
-        conn.execute("UPDATE alert_silences SET removed_at = ? WHERE id = ?", (iso(now), silence_id))
+        conn.execute("UPDATE alert_silences SET removed_at = ? WHERE id = ?", (timestamps.encode(now), silence_id))
     return silence
 
 
@@ -302,8 +292,8 @@ def silences(store: Store, now: datetime, *, include_ended: bool = False) -> lis
 
 def _silence(row: Any) -> Silence:
     ident, target, reason, created_at, created_by, until, removed_at = row[:7]
-    return Silence(ident, target, reason, parse_iso(created_at), created_by, parse_iso(until),
-                   parse_iso(removed_at) if removed_at else None)
+    return Silence(ident, target, reason, timestamps.decode(created_at), created_by, timestamps.decode(until),
+                   timestamps.decode(removed_at) if removed_at else None)
 
 
 # -- routing -----------------------------------------------------------------------------------------
@@ -372,7 +362,7 @@ def record(
     from monitor.alerts.outbox import enqueue
 
     result = RecordResult()
-    stamp = iso(now)
+    stamp = timestamps.encode(now)
     active = {condition.about.key: condition for condition in findings.conditions}
     with store.transaction() as conn:
         in_force = [silence.target for silence in silences(store, now)]
@@ -398,11 +388,11 @@ def record(
                 conn.execute("UPDATE alert_episodes SET detail = ? WHERE id = ?", (condition.detail, episode_id))
             if notified is None:
                 event = "opened"
-            elif now - parse_iso(notified) >= config.remind_after - REMIND_SLACK:
+            elif now - timestamps.decode(notified) >= config.remind_after - REMIND_SLACK:
                 event = "reminder"
             else:
                 continue
-            notice = Notice(episode_id, event, condition.about, condition.detail, parse_iso(opened_at))
+            notice = Notice(episode_id, event, condition.about, condition.detail, timestamps.decode(opened_at))
             if _silenced(notice.about, in_force):
                 result.silenced += 1
                 continue
@@ -417,7 +407,7 @@ def record(
                 continue  # nobody heard of it (silenced or unroutable all along): nothing to take back
             about = describe(catalogue, kind, subject)
             detail = findings.resolved_details.get(subject, "")
-            notice = Notice(episode_id, "resolved", about, detail, parse_iso(opened_at))
+            notice = Notice(episode_id, "resolved", about, detail, timestamps.decode(opened_at))
             if _silenced(about, in_force):
                 result.silenced += 1
                 continue

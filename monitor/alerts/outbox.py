@@ -29,7 +29,7 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
-from monitor.alerts.episodes import iso
+from monitor.core import timestamps
 from monitor.core.errors import MonitorError
 from monitor.store.database import Store
 
@@ -140,14 +140,14 @@ def enqueue(
     cursor = conn.execute(
         "INSERT INTO alert_outbox (message_id, created_at, sender, mail_to, mail_cc, subject, message) "
         "VALUES (?,?,?,?,?,?,?)",
-        (message_id, iso(now), sender, json.dumps(list(to)), json.dumps(list(cc)), str(message["Subject"]), text),
+        (message_id, timestamps.encode(now), sender, json.dumps(list(to)), json.dumps(list(cc)), str(message["Subject"]), text),
     )
     assert cursor.lastrowid is not None
     return int(cursor.lastrowid)
 
 
 def _stale(now: datetime) -> str:
-    return iso(now - CLAIM_LEASE)
+    return timestamps.encode(now - CLAIM_LEASE)
 
 
 def pending_ids(store: Store, now: datetime) -> list[int]:
@@ -164,7 +164,7 @@ def claim(store: Store, outbox_id: int, now: datetime, token: str) -> bool:
     cursor = store.conn.execute(
         "UPDATE alert_outbox SET claimed_at = ?, claim_token = ?, attempts = attempts + 1 "
         "WHERE id = ? AND sent_at IS NULL AND (claimed_at IS NULL OR claimed_at < ?)",
-        (iso(now), token, outbox_id, _stale(now)),
+        (timestamps.encode(now), token, outbox_id, _stale(now)),
     )
     return cursor.rowcount == 1
 
@@ -173,7 +173,7 @@ def mark_sent(store: Store, outbox_id: int, token: str, now: datetime, note: str
     """Record the delivery; False if the claim was no longer ours (then someone else may send it too)."""
     cursor = store.conn.execute(
         "UPDATE alert_outbox SET sent_at = ?, last_error = ? WHERE id = ? AND claim_token = ? AND sent_at IS NULL",
-        (iso(now), note, outbox_id, token),
+        (timestamps.encode(now), note, outbox_id, token),
     )
     return cursor.rowcount == 1
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from monitor.catalogue.indicators import Catalogue, Indicator, Placeholder
 from monitor.evaluate.indicator import BASELINE_VINTAGE, period_year
+from monitor.core import timestamps
 from monitor.core.model import NOT_MEASURED, PENDING, STATUS_WORDS, Vintage
 from monitor.core.numbers import format_value
 
@@ -71,8 +72,7 @@ def as_of_vintages(vintages: list[Vintage], as_of: datetime | None) -> list[Vint
     """The vintages known at `as_of` (all when None)."""
     if as_of is None:
         return list(vintages)
-    limit = as_of.isoformat()
-    return [v for v in vintages if datetime.fromisoformat(v.retrieved_at) <= datetime.fromisoformat(limit)]
+    return [v for v in vintages if timestamps.decode(v.retrieved_at) <= as_of]
 
 
 def _cell(indicator: Indicator, year: int, known: list[Vintage]) -> Cell:

@@ -15,6 +15,7 @@ from monitor.seed.baseline import BASELINE_VINTAGE
 from monitor.catalogue.kostra import KOSTRA_SOURCE, Area, KostraCatalogue, Row
 from monitor.evaluate.kostra import PeerRank, RowFreshness, rank_among, row_freshness
 from monitor.report.kostra_export import NOMINAL_MARK, KostraCell, build_kostra_tables, default_year, kostra_vintages
+from monitor.core import timestamps
 from monitor.core.model import Vintage
 from monitor.report.indicator import table_url
 from monitor.report.readmodel import area_slug
@@ -197,7 +198,7 @@ def _origin(held: list[Vintage], year: int, table: str | None, suffix: str = "")
     latest = candidates[-1]
     if latest.vintage == BASELINE_VINTAGE:
         return "Trykt i handlingsprogrammet."
-    stamp = datetime.fromisoformat(latest.retrieved_at).strftime("%d.%m.%Y")
+    stamp = timestamps.decode(latest.retrieved_at).strftime("%d.%m.%Y")
     if latest.source.startswith("import"):
         return f"Importert {stamp}."
     where = f"SSB tabell {table}" if table else latest.source

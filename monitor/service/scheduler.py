@@ -12,6 +12,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from monitor.core import timestamps
 from monitor.sources.schedule import JOBS, SourceJob
 
 from monitor.store.database import Store
@@ -41,7 +42,7 @@ def needs_catch_up(store: Store, job: SourceJob, now: datetime, timezone: ZoneIn
         "SELECT MAX(started_at) FROM fetch_runs WHERE source = ?", [job.source]
     ).fetchone()
     last = row[0]
-    return last is None or datetime.fromisoformat(last) < due
+    return last is None or timestamps.decode(last) < due
 
 
 def build_scheduler(

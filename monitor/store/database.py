@@ -5,22 +5,17 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 
+from monitor.core import timestamps
 from monitor.core.errors import StoreError
 from monitor.store.migrations import MIGRATIONS, migrate, schema_version
 from monitor.core.model import Observation, RunRecord, TableMeta, Vintage
 
 BUSY_TIMEOUT_MS = 10_000
-
-
-def _iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 class Store:
@@ -168,7 +163,7 @@ class Store:
                 if skip_if_unchanged and not changed:
                     return None, 0
                 run_id = self._insert_run(run, "ok" if changed else "unchanged", None, len(received), len(changed))
-                known_at = _iso(retrieved_at or run.finished_at)
+                known_at = timestamps.encode(retrieved_at or run.finished_at)
                 self.conn.executemany(
                     "INSERT INTO observations (indicator_id, region, period, value, status, source, "
                     "source_updated, retrieved_at, vintage, run_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -204,7 +199,7 @@ class Store:
             "next_update = COALESCE(excluded.next_update, next_update), "
             "discontinued = excluded.discontinued, checked_at = excluded.checked_at",
             (meta.source, meta.table_id, meta.label, meta.updated, meta.first_period, meta.last_period,
-             meta.next_update, int(meta.discontinued), _iso(checked_at)),
+             meta.next_update, int(meta.discontinued), timestamps.encode(checked_at)),
         )
 
     def table_meta(self, source: str) -> dict[str, TableMeta]:
@@ -249,8 +244,8 @@ class Store:
         cursor = self.conn.execute(
             "INSERT INTO fetch_runs (source, target, started_at, finished_at, outcome, error, row_count, "
             "new_count, actor, file_name, file_sha256, raw_path, raw_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (run.source, run.target, _iso(run.started_at), _iso(run.finished_at), outcome, error, rows, new,
-             run.actor, run.file_name, run.file_sha256, run.raw_path, run.raw_sha256),
+            (run.source, run.target, timestamps.encode(run.started_at), timestamps.encode(run.finished_at), outcome,
+             error, rows, new, run.actor, run.file_name, run.file_sha256, run.raw_path, run.raw_sha256),
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid

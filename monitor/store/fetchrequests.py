@@ -9,8 +9,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
+from monitor.core import timestamps
 from monitor.core.errors import StoreError
 from monitor.store.database import Store
 
@@ -31,12 +32,6 @@ class FetchRequest:
         return self.finished_at is None
 
 
-def _iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
 def _rows(store: Store, sql: str, params: list[object]) -> list[FetchRequest]:
     return [FetchRequest(*row) for row in store.conn.execute(sql, params)]
 
@@ -54,10 +49,10 @@ def request_fetch(store: Store, source: str, requested_by: str, now: datetime) -
                 return open_[0], False
             cursor = store.conn.execute(
                 "INSERT INTO fetch_requests (source, requested_by, requested_at) VALUES (?, ?, ?)",
-                [source, requested_by, _iso(now)],
+                [source, requested_by, timestamps.encode(now)],
             )
             assert cursor.lastrowid is not None
-            return FetchRequest(cursor.lastrowid, source, requested_by, _iso(now), None, None), True
+            return FetchRequest(cursor.lastrowid, source, requested_by, timestamps.encode(now), None, None), True
     except sqlite3.Error as exc:
         raise StoreError(f"{store.path}: could not record the fetch request for {source}: {exc}") from exc
 
@@ -68,7 +63,7 @@ def claim_pending(store: Store, now: datetime) -> list[FetchRequest]:
         with store.transaction():
             waiting = _rows(store, f"SELECT {_COLUMNS} FROM fetch_requests WHERE started_at IS NULL ORDER BY id", [])
             store.conn.executemany("UPDATE fetch_requests SET started_at = ? WHERE id = ?",
-                                   [(_iso(now), request.id) for request in waiting])
+                                   [(timestamps.encode(now), request.id) for request in waiting])
     except sqlite3.Error as exc:
         raise StoreError(f"{store.path}: could not claim fetch requests: {exc}") from exc
     return waiting
@@ -78,7 +73,7 @@ def mark_finished(store: Store, request_id: int, now: datetime) -> None:
     """The fetch asked for has ended (whatever its outcome: that is in fetch_runs)."""
     try:
         with store.transaction():
-            store.conn.execute("UPDATE fetch_requests SET finished_at = ? WHERE id = ?", [_iso(now), request_id])
+            store.conn.execute("UPDATE fetch_requests SET finished_at = ? WHERE id = ?", [timestamps.encode(now), request_id])
     except sqlite3.Error as exc:
         raise StoreError(f"{store.path}: could not finish fetch request {request_id}: {exc}") from exc
 

@@ -11,11 +11,12 @@ import hashlib
 import re
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from monitor.core import timestamps
 from monitor.core.errors import MonitorError, StoreError
 from monitor.store.database import Store
 
@@ -69,12 +70,6 @@ def check_new_password(password: str) -> None:
         raise UserError(f"passordet kan ha høyst {MAX_PASSWORD_LENGTH} tegn")
 
 
-def _iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
 @cache
 def _dummy_hash() -> str:
     return generate_password_hash("ingen-bruker-har-dette-passordet")
@@ -109,7 +104,7 @@ class Users:
                     raise UserError(f"brukeren «{name}» finnes fra før")
                 conn.execute(
                     "INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
-                    [name, password_hash, role, _iso(now)],
+                    [name, password_hash, role, timestamps.encode(now)],
                 )
         except sqlite3.Error as exc:
             raise StoreError(f"{self.store.path}: kunne ikke lagre brukeren: {exc}") from exc
@@ -167,9 +162,9 @@ class Users:
             with self.store.transaction() as conn:
                 conn.execute(
                     "INSERT INTO login_attempts (username, remote_addr, at, succeeded) VALUES (?, ?, ?, ?)",
-                    [normalise_username(username)[:200], remote_addr[:100], _iso(now), int(succeeded)],
+                    [normalise_username(username)[:200], remote_addr[:100], timestamps.encode(now), int(succeeded)],
                 )
-                conn.execute("DELETE FROM login_attempts WHERE at < ?", [_iso(now - KEEP_ATTEMPTS)])
+                conn.execute("DELETE FROM login_attempts WHERE at < ?", [timestamps.encode(now - KEEP_ATTEMPTS)])
         except sqlite3.Error as exc:
             raise StoreError(f"{self.store.path}: kunne ikke logge innloggingsforsøket: {exc}") from exc
 
@@ -179,7 +174,7 @@ class Users:
         Per username, failures count since that user's last successful login within WINDOW; per
         address, every failure within WINDOW counts (a success with another account resets nothing).
         """
-        since = _iso(now - WINDOW)
+        since = timestamps.encode(now - WINDOW)
         name = normalise_username(username)[:200]
         by_user = self.store.conn.execute(
             "SELECT COUNT(*) FROM login_attempts WHERE username = ? AND at >= ? AND succeeded = 0 AND id > "
