@@ -1,8 +1,13 @@
-"""SSB as a pipeline source: one PxWebApi v2 POST per table, split by time when SSB finds it too large."""
+"""SSB as a pipeline source: one PxWebApi v2 POST per table, split by time when SSB finds it too large.
+
+The same adapter serves the indicator catalogue (run-log source "ssb") and the KOSTRA peer comparison ("ssb-kostra"):
+what differs is only how the selections are built, which the caller passes in.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fetchers.jsonstat import Dataset, parse_dataset
@@ -14,16 +19,59 @@ from monitor.core.errors import FetchError
 from monitor.core.model import Series, TableMeta
 
 
+# Every selection of a source, by table; given a table's metadata, its time codes are named instead of expressed.
+SelectionBuilder = Callable[[Mapping[str, Mapping[str, Any]] | None], dict[str, Selection]]
+
+
+def fetch_selection(client: SsbClient, selection: Selection, rebuild: SelectionBuilder) -> list[bytes]:
+    """The selection's data in one POST or, when SSB refuses it as too many cells, in parts split by time.
+
+    This is the one place that handles SSB's "too many cells" refusal, for every SSB table. The first query may name
+    time by an expression such as from(2019); then the table's metadata gives the codes (`rebuild`) and the query is
+    halved. A part SSB still refuses when it holds a single period fails the table with a clear error instead of
+    starting over, so a refusal can never recurse without end.
+    """
+    return _fetch_parts(client, selection, rebuild, split=False)
+
+
+def _fetch_parts(client: SsbClient, selection: Selection, rebuild: SelectionBuilder, *, split: bool) -> list[bytes]:
+    try:
+        return [client.data(selection.table, selection_body(selection))]
+    except TooManyCells as refused:
+        halves = split_selection(selection)
+        if halves is None and not split:
+            try:
+                metadata = json.loads(client.metadata(selection.table))
+            except ValueError as exc:
+                raise FetchError(f"tabell {selection.table}: metadata er ikke gyldig JSON ({exc})") from exc
+            halves = split_selection(rebuild({selection.table: metadata})[selection.table])
+        if halves is None:
+            raise FetchError(
+                f"tabell {selection.table}: SSB avviser spørringen som for stor selv for én periode ({refused})"
+            ) from refused
+        return [body for half in halves for body in _fetch_parts(client, half, rebuild, split=True)]
+
+
 class SsbSource:
-    """The SourceAdapter for SSB."""
+    """The SourceAdapter for SSB: the indicator catalogue's tables, or any other set of selections (KOSTRA)."""
 
-    source = "ssb"
-    label = "SSB"
+    def __init__(
+        self, client: SsbClient, catalogue: CatalogueView | None = None, *, selections: SelectionBuilder | None = None,
+        source: str = "ssb", label: str = "SSB",
+    ) -> None:
+        if selections is None:
+            if catalogue is None:
+                raise ValueError("SsbSource needs a catalogue or a selection builder")
+            view = catalogue
 
-    def __init__(self, client: SsbClient, catalogue: CatalogueView) -> None:
+            def selections(metadata: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Selection]:
+                return build_selections(view, metadata)
+
         self.client = client
-        self.catalogue = catalogue
-        self.selections = build_selections(catalogue)
+        self.source = source
+        self.label = label
+        self.rebuild: SelectionBuilder = selections
+        self.selections = selections(None)
 
     @property
     def requests(self) -> int:
@@ -49,26 +97,7 @@ class SsbSource:
 
     def fetch(self, table: str) -> list[bytes]:
         """The table's data, in one POST or, if SSB finds it too large, in parts split by time."""
-        return self._fetch(self.selections[table])
-
-    def _fetch(self, selection: Selection, *, split: bool = False) -> list[bytes]:
-        """`split`: the selection already names its time codes (a half of an earlier split), so a part
-        SSB still refuses when it holds a single period fails instead of starting over from the metadata."""
-        try:
-            return [self.client.data(selection.table, selection_body(selection))]
-        except TooManyCells:
-            halves = split_selection(selection)
-            if halves is None and not split:
-                # The first query names time by an expression such as from(2019); the metadata has the codes.
-                try:
-                    metadata = json.loads(self.client.metadata(selection.table))
-                except ValueError as exc:
-                    raise FetchError(f"tabell {selection.table}: metadata er ikke gyldig JSON ({exc})") from exc
-                explicit = build_selections(self.catalogue, {selection.table: metadata})[selection.table]
-                halves = split_selection(explicit)
-            if halves is None:
-                raise
-            return [body for half in halves for body in self._fetch(half, split=True)]
+        return fetch_selection(self.client, self.selections[table], self.rebuild)
 
     def parse(self, body: bytes) -> Dataset:
         """JSON-stat2 to a dataset."""

@@ -12,7 +12,8 @@ from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, Frequency, Indicator
 from monitor.evaluate.indicator import FetchHealth, State, TargetStatus, evaluate_indicator, judge_target, trajectory_value
 from monitor.core.model import Vintage
-from monitor.catalogue.releases import KOSTRA_PRELIMINARY, ReleaseRule, default_rule, expected_latest
+from monitor.catalogue.releases import KOSTRA_PRELIMINARY, ReleaseRule, expected_latest
+from monitor.sources.registry import default_rule
 from monitor.store.database import Store
 
 TODAY = date(2026, 11, 27)

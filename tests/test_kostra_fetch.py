@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from conftest import FIXTURES, REPO
+from conftest import FIXTURES, REPO, observations_checksum
 from fake_pxwebapi import FakePxWebApi
 from fetchers.jsonstat import parse_dataset
 from fetchers.kostra_query import RegionHistory, extract_regions
@@ -198,6 +198,29 @@ def test_a_failing_table_does_not_stop_the_others(
     assert len([t for t in report.tables if t.outcome == "ok"]) == len(TABLES) - 1
     failures = [r for r in db.runs(KOSTRA_SOURCE) if r["outcome"] == "failed"]
     assert [r["target"] for r in failures] == ["12255"]
+
+
+def test_a_table_ssb_refuses_even_for_one_period_fails_alone_with_a_clear_error(
+    kostra: KostraCatalogue, db: Store, server: FakePxWebApi, tmp_path: Path
+) -> None:
+    # Issue 14: the KOSTRA fetch had its own copy of the "too many cells" split, without the fix of issue 9, and
+    # recursed until RecursionError when SSB kept refusing. Now one function splits every SSB query.
+    run(kostra, db, server, tmp_path)
+    before = observations_checksum(db)
+    server.inject("/tables/12362/data", "http403_cells", times=None)
+    server.reset_counters()
+    with SsbClient(server.base_url, timeout=5.0, backoff=0.01) as client:
+        report = fetch_kostra(kostra, db, client, clock=lambda: NOW, raw_dir=tmp_path / "raw", force=True)
+    assert [t.table for t in report.failed] == ["12362"]
+    assert "for stor selv for én periode" in (report.failed[0].error or ""), report.failed[0].error
+    assert {t.outcome for t in report.tables if t.table != "12362"} == {"unchanged"}  # the others went on
+    # The first POST asks for from(2020); one metadata request names 2020–2024; the first half (2020–2021) is
+    # refused, then its first single period (2020): that fails the table at once, after 3 POSTs.
+    assert server.path_counts["/tables/12362/metadata"] <= 1
+    assert server.path_counts["/tables/12362/data"] == 3
+    assert observations_checksum(db) == before
+    failures = [r for r in db.runs(KOSTRA_SOURCE) if r["outcome"] == "failed"]
+    assert [r["target"] for r in failures] == ["12362"]
 
 
 def test_a_second_run_adds_nothing(kostra: KostraCatalogue, db: Store, server: FakePxWebApi, tmp_path: Path) -> None:

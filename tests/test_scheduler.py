@@ -21,7 +21,8 @@ from monitor.store.fetchrequests import request_fetch
 from monitor.catalogue.kostra import load_kostra
 from monitor.core.model import RunRecord
 from monitor.service.lock import LockHeld, acquire, heartbeat, release
-from monitor.sources.schedule import JOBS, SourceJob, next_check
+from monitor.sources.registry import JOBS, next_check
+from monitor.sources.schedule import SourceJob
 from monitor.service.scheduler import MISFIRE_GRACE, build_scheduler, needs_catch_up, previous_fire
 from monitor.store.database import Store
 

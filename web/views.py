@@ -16,7 +16,8 @@ from monitor.store.fetchrequests import request_fetch
 from monitor.report.indicator import OUTCOME_WORDS, indicator_page
 from monitor.report.kostra import rows_about
 from monitor.report.readmodel import overview as read_overview
-from monitor.report.sources import SOURCE_LABELS, known_source, sources_page
+from monitor.report.sources import known_source, sources_page
+from monitor.sources.registry import label as source_label
 from monitor.store.database import Store
 from web import auth, charts, clock, formatting
 
@@ -94,7 +95,7 @@ def request_source_fetch(source: str) -> ResponseReturnValue:
     who = user.username if user is not None else "ukjent"
     with open_store() as store:
         _, new = request_fetch(store, source, who, clock.now())
-    label = SOURCE_LABELS[source]
+    label = source_label(source)
     if new:
         flash(f"Henting av {label} er bestilt. Planleggeren starter den innen et halvt minutt.")
     else:

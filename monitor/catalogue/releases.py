@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from monitor.catalogue.indicators import Frequency, Indicator, SourceKind
+from monitor.catalogue.indicators import Frequency
 
 WAVE_YEARS = {Frequency.BIENNIAL: 2, Frequency.TRIENNIAL: 3, Frequency.QUADRENNIAL: 4}
 
@@ -43,19 +43,6 @@ class ReleaseRule(BaseModel):
 
 KOSTRA_PRELIMINARY = ReleaseRule(kind="kostra", due="03-15", grace_days=7)
 KOSTRA_FINAL_DUE = "06-15"
-
-
-def default_rule(indicator: Indicator, kostra_tables: frozenset[str]) -> ReleaseRule:
-    """The calendar an indicator follows when the catalogue names none for its source."""
-    if indicator.frequency in (Frequency.SPORADIC, Frequency.UNKNOWN):
-        return ReleaseRule(kind="none")
-    if indicator.frequency in WAVE_YEARS:
-        return ReleaseRule(kind="waves", due="12-31", year_offset=1, grace_days=30)
-    if indicator.source.kind is SourceKind.SSB and set(indicator.source.tables) & kostra_tables:
-        return KOSTRA_PRELIMINARY
-    if indicator.source.kind is SourceKind.UDIR:
-        return ReleaseRule(kind="annual", due="03-31", year_offset=1)
-    return ReleaseRule(kind="annual", due="06-30", year_offset=1)
 
 
 def due_date(rule: ReleaseRule, year: int, lag: int) -> date:

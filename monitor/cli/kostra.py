@@ -48,9 +48,9 @@ def validate(path: Path | None, online: bool) -> None:
         f"{', '.join(tables)})."
     )
     if online:
-        from monitor.sources.kostra import run_kostra_check
+        from monitor.sources.registry import check_online
 
-        checked, problems = run_kostra_check(settings, catalogue)
+        checked, problems = check_online(settings, load_catalogue(settings.catalogue), "ssb-kostra", kostra=catalogue)
         for problem in problems:
             click.echo(problem, err=True)
         click.echo(f"SSB: {checked} KOSTRA-tabeller sjekket mot metadata hos {settings.ssb_url}; {len(problems)} avvik.")
@@ -99,7 +99,7 @@ export.add_command(export_kostra)
 @click.option("--force", is_flag=True, help="Hent alle tabeller, også de SSB ikke har oppdatert siden sist.")
 def fetch(tables: tuple[str, ...], force: bool) -> None:
     """Hent KOSTRA-tallene for alle regionene fra SSB: én forespørsel per endret tabell; kode 1 hvis en tabell feilet."""
-    from monitor.sources.kostra import run_kostra_fetch
+    from monitor.sources.registry import run_fetch
 
     settings = _settings()
     _, catalogue = _kostra(settings)
@@ -109,7 +109,10 @@ def fetch(tables: tuple[str, ...], force: bool) -> None:
         raise MonitorError(f"ingen KOSTRA-rad bruker tabell {', '.join(unknown)} (brukes: {', '.join(sorted(known))})")
     with Store(settings.db, create=False) as store:
         store.require_current_schema()
-        report = run_kostra_fetch(settings, catalogue, store, set(tables) or None, force=force)
+        report = run_fetch(
+            settings, load_catalogue(settings.catalogue), store, "ssb-kostra", kostra=catalogue, only=set(tables) or None,
+            force=force,
+        )
     words = {"ok": "nye verdier", "unchanged": "uendret"}
     for table in report.tables:
         if table.outcome != "failed":

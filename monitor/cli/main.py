@@ -16,7 +16,7 @@ from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.core.errors import MonitorError, ProblemListError
 from monitor.imports.indicators import FORMATS, ImportResult, import_file
 from monitor.seed.kostra_baseline import kostra_next_to, load_kostra_baseline
-from monitor.sources.registry import ONLINE_SOURCES, check_online, run_fetch, sources_used
+from monitor.sources.registry import INDICATOR_SOURCES, check_online, run_fetch, sources_used
 from monitor.core.settings import Settings, load_settings
 from monitor.report.status import status_rows
 from monitor.store.database import Store
@@ -94,8 +94,8 @@ def validate(ctx: click.Context, path: Path | None, online: bool) -> None:
     if online:
         found = 0
         for name in sources_used(catalogue):
-            spec = ONLINE_SOURCES[name]
-            url = getattr(settings, spec.url_field)
+            spec = INDICATOR_SOURCES[name]
+            url = spec.url(settings)
             tables, problems = check_online(settings, catalogue, name)
             for problem in problems:
                 click.echo(problem, err=True)
@@ -106,7 +106,7 @@ def validate(ctx: click.Context, path: Path | None, online: bool) -> None:
 
 
 @cli.command()
-@click.option("--source", type=click.Choice(list(ONLINE_SOURCES)), default=None, help="Bare denne kilden (standard: alle).")
+@click.option("--source", type=click.Choice(list(INDICATOR_SOURCES)), default=None, help="Bare denne kilden (standard: alle).")
 @click.option("--indicator", "indicator_ids", multiple=True, help="Bare denne indikatoren (kan gjentas).")
 @click.option("--force", is_flag=True, help="Hent alle tabeller, også de kilden ikke har oppdatert.")
 @click.pass_context
@@ -121,11 +121,11 @@ def fetch(ctx: click.Context, source: str | None, indicator_ids: tuple[str, ...]
         problems = [f"ukjent indikator-id {i!r}" for i in unknown]
         for i in known:
             fetch_spec = catalogue.get(i).fetch
-            if fetch_spec is None or fetch_spec.kind not in ONLINE_SOURCES:
+            if fetch_spec is None or fetch_spec.kind not in INDICATOR_SOURCES:
                 problems.append(f"{i}: hentes ikke fra en kilde med API ({catalogue.get(i).path})")
             elif source is not None and fetch_spec.kind != source:
                 problems.append(
-                    f"{i}: hentes fra {ONLINE_SOURCES[fetch_spec.kind].label}, ikke {ONLINE_SOURCES[source].label}"
+                    f"{i}: hentes fra {INDICATOR_SOURCES[fetch_spec.kind].label}, ikke {INDICATOR_SOURCES[source].label}"
                 )
         if problems:
             raise ProblemListError(problems)
@@ -143,7 +143,7 @@ def _fetch_one(
     settings: Settings, catalogue: Catalogue, store: Store, name: str, *, force: bool, only: set[str] | None
 ) -> int:
     """One run of one source, reported one line per table; returns the number of tables that failed."""
-    spec = ONLINE_SOURCES[name]
+    spec = INDICATOR_SOURCES[name]
     with ProgressDisplay(f"Henter {spec.label}-tabeller", threshold=1) as progress:
         report = run_fetch(settings, catalogue, store, name, force=force, only=only, progress=progress)
     words = {"ok": "nye verdier", "unchanged": "uendret", "failed": "FEILET"}

@@ -20,12 +20,11 @@ from monitor.catalogue.indicators import load_catalogue
 from monitor.core.errors import MonitorError
 from monitor.evaluate.indicator import STATE_WORDS, TARGET_WORDS, State
 from monitor.store.fetchrequests import run_pending
-from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue, kostra_path_for, load_kostra
-from monitor.sources.kostra import run_kostra_fetch
+from monitor.catalogue.kostra import KostraCatalogue, kostra_path_for, load_kostra
 from monitor.service.lock import acquire, heartbeat, release
 from monitor.service.scheduler import build_scheduler
 from monitor.core.settings import Settings
-from monitor.sources.registry import ONLINE_SOURCES, run_fetch, sources_used
+from monitor.sources.registry import Catalogues, label, run_fetch, scheduled_sources
 from monitor.store.database import Store
 
 log = logging.getLogger("monitor")
@@ -71,13 +70,9 @@ def schedule() -> None:
 
     def run_source(source: str) -> None:
         with fetching, Store(settings.db, create=False) as job_store:
-            if source == KOSTRA_SOURCE and kostra is not None:
-                report = run_kostra_fetch(settings, kostra, job_store)
-            else:
-                report = run_fetch(settings, catalogue, job_store, source)
-        label = "SSB KOSTRA" if source == KOSTRA_SOURCE else ONLINE_SOURCES[source].label
+            report = run_fetch(settings, catalogue, job_store, source, kostra=kostra)
         for table in report.failed:
-            log.error("%s %s: %s", label, table.table, table.error)
+            log.error("%s %s: %s", label(source), table.table, table.error)
         log.info("%s: %d tabeller, %d feilet, %d forespørsler", source, len(report.tables), len(report.failed), report.requests)
         alerts_after_fetch(settings, catalogue)  # e-mail what changed (no-op without MONITOR_SMTP_HOST)
 
@@ -85,7 +80,7 @@ def schedule() -> None:
         with Store(settings.db, create=False) as beating:
             heartbeat(beating, _now(settings))
 
-    known = set(sources_used(catalogue)) | ({KOSTRA_SOURCE} if kostra is not None else set())
+    known = set(scheduled_sources(Catalogues(catalogue, kostra)))
 
     def requested() -> None:
         with Store(settings.db, create=False) as request_store:

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from monitor.catalogue.indicators import Catalogue, Indicator, SsbSeries
 from monitor.evaluate.indicator import Evaluation, FetchHealth, evaluate_indicator
-from monitor.sources.schedule import next_check
 from monitor.core.model import TableMeta, Vintage
-from monitor.catalogue.releases import ReleaseRule, default_rule
+from monitor.catalogue.releases import ReleaseRule
+from monitor.sources.registry import default_rule, next_check
 from monitor.store.database import Store
 
 KOSTRA_REGION = "KOKkommuneregion0000"

@@ -13,6 +13,7 @@ from monitor.evaluate.indicator import BASELINE_VINTAGE, period_year, show
 from monitor.core.model import TableMeta, Vintage
 from monitor.report.readmodel import SOURCE_WORDS, IndicatorLine, SeriesPoint, area_slug, indicator_line
 from monitor.report.status import describe_status
+from monitor.sources.registry import SOURCES
 from monitor.store.database import Store
 
 FREQUENCY_WORDS = {
@@ -21,7 +22,6 @@ FREQUENCY_WORDS = {
 }
 DIRECTION_WORDS = {"higher_is_better": "Høyere er bedre", "lower_is_better": "Lavere er bedre", "none": "Ingen retning"}
 OUTCOME_WORDS = {"ok": "nye tall", "unchanged": "uendret", "failed": "feilet"}
-SSB_TABLE_URL = "https://www.ssb.no/statbank/table/{table}"
 SOURCE_PAGES = {
     "fhi": ("FHI Statistikk", "https://statistikk.fhi.no/"),
     "udir": ("Udirs statistikkbank", "https://www.udir.no/tall-og-forskning/statistikk/"),
@@ -92,11 +92,6 @@ def fetch_tables(indicator: Indicator) -> list[str]:
     return sorted({series.table for series in indicator.fetch.series.values()})
 
 
-def table_url(source: str, table: str) -> str | None:
-    """The public page of a source table: SSB's Statistikkbanken; None where no stable address is known."""
-    return SSB_TABLE_URL.format(table=table) if source == "ssb" else None
-
-
 def vintage_rows(indicator: Indicator, vintages: list[Vintage]) -> list[VintageRow]:
     """Every vintage, newest period first, each period's vintages in the order they became known."""
     ordered = sorted(vintages, key=lambda v: (v.retrieved_at, v.id))
@@ -137,7 +132,7 @@ def indicator_page(catalogue: Catalogue, store: Store, indicator_id: str, now: d
     page_source = source if isinstance(indicator.fetch, (FhiFetch, UdirFetch)) else None
     return IndicatorPage(
         line=line, points=line.points, printed=printed, vintages=vintage_rows(indicator, vintages),
-        tables=[SourceTable(source, t, table_url(source, t), known.get(t)) for t in tables if source is not None],
+        tables=[SourceTable(source, t, SOURCES[source].link(t) if source in SOURCES else None, known.get(t)) for t in tables if source is not None],
         source_label=SOURCE_WORDS[indicator.source.kind],
         source_page=SOURCE_PAGES.get(page_source) if page_source else None,
         runs=runs, last_import=max(imports) if imports else None,

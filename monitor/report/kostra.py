@@ -17,7 +17,7 @@ from monitor.evaluate.kostra import PeerRank, RowFreshness, rank_among, row_fres
 from monitor.report.kostra_export import NOMINAL_MARK, KostraCell, build_kostra_tables, default_year, kostra_vintages
 from monitor.core import timestamps
 from monitor.core.model import Vintage
-from monitor.report.indicator import table_url
+from monitor.sources.registry import SOURCES
 from monitor.report.readmodel import area_slug
 from monitor.store.database import Store
 
@@ -186,7 +186,7 @@ def _row_view(
     origin = _origin(printed, year, table) or _origin(nominal_held, year, table, " (nominelt)")
     return KostraRowView(
         row, cells, rank, freshness, origin or "Ingen tall for Asker dette året.",
-        table_url("ssb", table) if table else None, error,
+        SOURCES["ssb-kostra"].link(table) if table else None, error,
     )
 
 

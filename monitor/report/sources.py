@@ -9,15 +9,13 @@ from zoneinfo import ZoneInfo
 
 from monitor.catalogue.indicators import Catalogue
 from monitor.store.fetchrequests import FetchRequest, latest_requests
-from monitor.sources.schedule import next_check
 from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue
+from monitor.sources.registry import IMPORT_SOURCES, SOURCES, next_check
 from monitor.core.model import TableMeta
-from monitor.report.indicator import OUTCOME_WORDS, fetch_tables, table_url
+from monitor.report.indicator import OUTCOME_WORDS, fetch_tables
 from monitor.report.readmodel import area_slug
 from monitor.store.database import Store
 
-SOURCE_LABELS = {"ssb": "SSB", "fhi": "FHI", "udir": "Udir", KOSTRA_SOURCE: "SSB KOSTRA"}
-IMPORT_SOURCES = ("import", "import:miljodir")
 
 
 @dataclass(frozen=True)
@@ -76,18 +74,18 @@ def sources_page(
                 users.setdefault((KOSTRA_SOURCE, row.ssb.table), []).append(
                     (f"/kostra/{area_slug(area.name)}#rad-{row.id}", row.id))
     groups: list[SourceGroup] = []
-    for source, label in SOURCE_LABELS.items():
+    for source, entry in SOURCES.items():
         tables = sorted(table for kind, table in users if kind == source)
         if not tables:
             continue
         fire = next_check(source, now, zone)
-        group = SourceGroup(source, label, fire.isoformat() if fire else None, requests.get(source))
+        group = SourceGroup(source, entry.label, fire.isoformat() if fire else None, requests.get(source))
         known = store.table_meta(source)
         for table in tables:
             attempt = store.last_run(source, table, ("ok", "unchanged", "failed"))
             success = store.last_run(source, table)
             group.rows.append(TableRow(
-                table=table, url=table_url("ssb" if source == KOSTRA_SOURCE else source, table), meta=known.get(table),
+                table=table, url=entry.link(table), meta=known.get(table),
                 users=users[(source, table)],
                 last_attempt=attempt["finished_at"] if attempt else None,
                 last_outcome=attempt["outcome"] if attempt else None,
@@ -104,4 +102,7 @@ def known_source(catalogue: Catalogue, source: str, kostra: KostraCatalogue | No
     """True when `source` is an online source the catalogue (or kostra.yaml's SSB rows) fetches from."""
     if source == KOSTRA_SOURCE:
         return kostra is not None and bool(kostra.fetched_series)
-    return source in SOURCE_LABELS and any(i.fetch is not None and i.fetch.kind == source for i in catalogue.indicators)
+    entry = SOURCES.get(source)
+    return entry is not None and entry.feeds == "indicators" and any(
+        i.fetch is not None and i.fetch.kind == source for i in catalogue.indicators
+    )

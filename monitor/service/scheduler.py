@@ -13,7 +13,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from monitor.core import timestamps
-from monitor.sources.schedule import JOBS, SourceJob
+from monitor.sources.registry import JOBS
+from monitor.sources.schedule import SourceJob
 
 from monitor.store.database import Store
 

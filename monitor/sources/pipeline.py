@@ -1,4 +1,11 @@
-"""The composition root for fetching: catalogue → source → normaliser → derive → store, one transaction per table."""
+"""The one fetch pipeline: catalogue → source → normaliser → derive → store, one transaction per table.
+
+Every online source runs through `fetch_source`: the SSB, FHI and Udir indicators and the KOSTRA peer comparison
+alike. A run asks the source what changed, fetches that, archives each raw response, and stores each table in its
+own transaction with its run record; a table that fails is recorded as failed while the others go on. What a run
+fetches and how the responses become observations is its `FetchPlan` (the indicator catalogue's `IndicatorPlan`
+here, the KOSTRA rows' plan in monitor.sources.kostra); how the source is asked is its adapter (fetchers.base).
+"""
 
 from __future__ import annotations
 
@@ -31,7 +38,29 @@ class ChangeListing(Protocol):
     source: str
 
     def changed_since(self, days: int, tables: list[str]) -> list[TableMeta] | None: ...
+
+
 Progress = Callable[[int, int], None]
+DatasetsFor = Callable[[str], list[Dataset]]  # a table's datasets: this run's response, or the last archived one
+
+
+class FetchPlan(Protocol):
+    """What one run of a source fetches, and how the responses become observations."""
+
+    @property
+    def tables(self) -> list[str]:
+        """The tables to fetch, in run order."""
+        ...
+
+    @property
+    def complete(self) -> bool:
+        """Whether the plan covers every table of the source (no indicator or table named): only a complete run
+        fetches just what changed, and only a complete refresh moves the change check's starting point."""
+        ...
+
+    def observations(self, adapter: SourceAdapter, table: str, datasets_for: DatasetsFor) -> list[Observation]:
+        """Every observation the table contributes; a FetchError when it gives none."""
+        ...
 
 
 @dataclass
@@ -72,37 +101,72 @@ def ssb_indicators(catalogue: Catalogue, only: set[str] | None = None) -> list[I
     return indicators_for(catalogue, "ssb", only)
 
 
+class IndicatorPlan:
+    """The indicator catalogue's plan for one source: the tables its indicators read, and their derived values."""
+
+    def __init__(self, catalogue: Catalogue, source: str, only: set[str] | None = None) -> None:
+        self.catalogue = catalogue
+        self.indicators = indicators_for(catalogue, source, only)
+        self.tables = sorted({series.table for i in self.indicators for series in i.fetch.series.values()})  # type: ignore[union-attr]
+        self.complete = only is None
+
+    def observations(self, adapter: SourceAdapter, table: str, datasets_for: DatasetsFor) -> list[Observation]:
+        """Every indicator value the table contributes to, derived values included."""
+        municipality = self.catalogue.municipality
+        observations: list[Observation] = []
+        for indicator in self.indicators:
+            assert indicator.fetch is not None
+            used = {series.table for series in indicator.fetch.series.values()}
+            if table not in used:
+                continue
+            named: dict[str, Series] = {}
+            stamps: list[str] = []
+            for name, series in indicator.fetch.series.items():
+                named[name] = {}
+                for dataset in datasets_for(series.table):
+                    named[name].update(adapter.extract(dataset, series, municipality))
+                    if dataset.updated:
+                        stamps.append(dataset.updated)
+            origin = f"{adapter.source}:{'+'.join(sorted(used))}"
+            for period, point in evaluate(indicator.fetch.value, named).items():
+                observations.append(Observation(
+                    indicator.id, municipality.current_code, period, point.value, point.status, origin,
+                    source_updated=max(stamps) if stamps else None,
+                ))
+        if not observations:
+            raise FetchError(f"tabell {table}: svaret ga ingen verdier for {municipality.name}")
+        return observations
+
+
 def fetch_ssb(
     catalogue: Catalogue, store: Store, client: SsbClient, *, clock: Clock, raw_dir: Path,
     force: bool = False, only: set[str] | None = None, progress: Progress | None = None,
 ) -> FetchReport:
     """Fetch every SSB table the (selected) indicators need, skipping tables SSB has not updated."""
     return fetch_source(
-        SsbSource(client, catalogue), catalogue, store, clock=clock, raw_dir=raw_dir, force=force, only=only,
-        progress=progress,
+        SsbSource(client, catalogue), IndicatorPlan(catalogue, "ssb", only), store, clock=clock, raw_dir=raw_dir,
+        force=force, progress=progress,
     )
 
 
 def fetch_source(
     adapter: SourceAdapter,
-    catalogue: Catalogue,
+    plan: FetchPlan,
     store: Store,
     *,
     clock: Clock,
     raw_dir: Path,
     force: bool = False,
-    only: set[str] | None = None,
     progress: Progress | None = None,
 ) -> FetchReport:
     """One run of one source: ask what changed, fetch that, and store each table in its own transaction."""
     source = adapter.source
-    indicators = indicators_for(catalogue, source, only)
-    tables = sorted({series.table for i in indicators for series in i.fetch.series.values()})  # type: ignore[union-attr]
+    tables = plan.tables
     report = FetchReport(source)
     started = clock()
     try:
         adapter.start()
-        to_fetch, listed = what_changed(adapter, store, tables, clock, force or only is not None)
+        to_fetch, listed = what_changed(adapter, store, tables, clock, force or not plan.complete)
     except FetchError as exc:
         fail_all(store, report, tables, started, clock, exc)
         report.requests = adapter.requests
@@ -133,7 +197,9 @@ def fetch_source(
         if table not in fetched:
             continue
         try:
-            observations = _observations(adapter, catalogue, indicators, table, fetched, store)
+            observations = plan.observations(
+                adapter, table, lambda wanted: _datasets_for(adapter, wanted, fetched, store)
+            )
         except (FetchError, JsonStatError) as exc:
             _fail(store, report, table, started_at[table], clock(), exc)
             continue
@@ -146,7 +212,8 @@ def fetch_source(
         )
         _, new = store.write_run(run, observations, table_meta=meta)
         report.tables.append(TableOutcome(table, "ok" if new else "unchanged", new=new, discontinued=meta.discontinued))
-    note_full_refresh(store, report, tables, to_fetch, listed, started, clock)
+    if plan.complete:
+        note_full_refresh(store, report, tables, to_fetch, listed, started, clock)
     if progress is not None:
         progress(len(tables), len(tables))
     report.tables.sort(key=lambda outcome: outcome.table)
@@ -240,38 +307,3 @@ def _datasets_for(adapter: SourceAdapter, table: str, fetched: dict[str, list[Da
         raise FetchError(f"tabell {table} er aldri hentet; kjør `monitor fetch --force`")
     paths, digests = run["raw_path"].split("\n"), run["raw_sha256"].split("\n")
     return [adapter.parse(read_archived(Path(path), digest)) for path, digest in zip(paths, digests)]
-
-
-def _observations(
-    adapter: SourceAdapter,
-    catalogue: Catalogue,
-    indicators: list[Indicator],
-    table: str,
-    fetched: dict[str, list[Dataset]],
-    store: Store,
-) -> list[Observation]:
-    """Every observation the table contributes to, derived values included."""
-    municipality = catalogue.municipality
-    observations: list[Observation] = []
-    for indicator in indicators:
-        assert indicator.fetch is not None
-        used = {series.table for series in indicator.fetch.series.values()}
-        if table not in used:
-            continue
-        named: dict[str, Series] = {}
-        stamps: list[str] = []
-        for name, series in indicator.fetch.series.items():
-            named[name] = {}
-            for dataset in _datasets_for(adapter, series.table, fetched, store):
-                named[name].update(adapter.extract(dataset, series, municipality))
-                if dataset.updated:
-                    stamps.append(dataset.updated)
-        origin = f"{adapter.source}:{'+'.join(sorted(used))}"
-        for period, point in evaluate(indicator.fetch.value, named).items():
-            observations.append(Observation(
-                indicator.id, municipality.current_code, period, point.value, point.status, origin,
-                source_updated=max(stamps) if stamps else None,
-            ))
-    if not observations:
-        raise FetchError(f"tabell {table}: svaret ga ingen verdier for {municipality.name}")
-    return observations
