@@ -27,12 +27,13 @@ from monitor.core import timestamps
 from monitor.core.errors import MonitorError
 from monitor.evaluate.indicator import Evaluation, State, TargetStatus, short_label
 from monitor.catalogue.kostra import KOSTRA_SOURCE
+from monitor.sources.registry import SOURCES
+from monitor.sources.registry import label as source_label
 from monitor.store.database import Store
 
 KINDS = ("fetch_failing", "late", "off_target")
 EVENTS = ("opened", "reminder", "resolved")
 KIND_WORDS = {"fetch_failing": "innhenting feiler", "late": "forsinket", "off_target": "målet er ikke nådd"}
-SOURCE_LABELS = {"ssb": "SSB", "fhi": "FHI", "udir": "Udir", KOSTRA_SOURCE: "SSB KOSTRA"}
 # Runs happen at about the same time each day; a reminder due "in 7 days" must not slip a whole day
 # because today's run started a few minutes earlier than the one a week ago.
 REMIND_SLACK = timedelta(hours=1)
@@ -166,8 +167,8 @@ def describe(catalogue: Catalogue, kind: str, subject: str) -> Subject:
         source, _, table = subject.partition(":")
         users = _table_users(catalogue).get(subject, [])
         aliases = {subject, source} | {indicator.source.name for indicator in users}
-        label = SOURCE_LABELS.get(source, source)
-        path = "/kostra" if source == KOSTRA_SOURCE else "/kilder"
+        label = source_label(source)
+        path = SOURCES[source].page if source in SOURCES else "/kilder"
         return Subject(kind, subject, f"{label}-tabell {table}", path, None, frozenset(aliases))
     indicator = catalogue.by_id.get(subject)
     if indicator is None:
@@ -240,8 +241,8 @@ def silence_targets(catalogue: Catalogue, kostra_tables: Iterable[str] = ()) -> 
     for indicator in catalogue.indicators:
         targets.setdefault(indicator.source.name, "kilde")
         for source, table in fetch_tables(indicator):
-            targets.setdefault(source, f"alle hentinger fra {SOURCE_LABELS.get(source, source)}")
-            targets.setdefault(f"{source}:{table}", f"{SOURCE_LABELS.get(source, source)}-tabell {table}")
+            targets.setdefault(source, f"alle hentinger fra {source_label(source)}")
+            targets.setdefault(f"{source}:{table}", f"{source_label(source)}-tabell {table}")
     return targets
 
 
