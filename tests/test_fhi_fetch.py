@@ -20,7 +20,7 @@ from fetchers.fhi_source import FhiSource
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, FhiSeries
 from monitor.sources.online import check_fhi_online
-from monitor.sources.pipeline import FetchReport, fetch_source, indicators_for
+from monitor.sources.pipeline import FetchReport, IndicatorPlan, fetch_source, indicators_for
 from monitor.store.rawarchive import read_archived
 from monitor.store.database import Store
 
@@ -54,7 +54,7 @@ def run(
     server.reset_counters()  # each run is a new process in production, hours apart
     clock = clock or FixedClock(NOW)
     with FhiClient(server.base_url, timeout=timeout, backoff=0.01) as client:
-        return fetch_source(FhiSource(client, catalogue, clock=clock), catalogue, store, clock=clock,
+        return fetch_source(FhiSource(client, catalogue, clock=clock), IndicatorPlan(catalogue, "fhi"), store, clock=clock,
                             raw_dir=tmp_path / "raw", force=force)
 
 
@@ -300,7 +300,7 @@ def test_no_server_fails_every_table_fast_and_changes_nothing(
     before = observations_checksum(db)
     started = datetime.now()
     with FhiClient("http://127.0.0.1:9", timeout=2.0, backoff=0.01) as client:
-        report = fetch_source(FhiSource(client, real_catalogue, clock=FixedClock(NOW)), real_catalogue, db,
+        report = fetch_source(FhiSource(client, real_catalogue, clock=FixedClock(NOW)), IndicatorPlan(real_catalogue, "fhi"), db,
                               clock=FixedClock(NOW), raw_dir=tmp_path / "raw")
     assert (datetime.now() - started).total_seconds() < 10
     assert [t.table for t in report.failed] == TABLES

@@ -19,7 +19,7 @@ from fetchers.udir import UdirClient
 from fetchers.udir_source import UdirSource
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue
-from monitor.sources.pipeline import FetchReport, fetch_source, indicators_for
+from monitor.sources.pipeline import FetchReport, IndicatorPlan, fetch_source, indicators_for
 from monitor.store.rawarchive import read_archived
 from monitor.store.database import Store
 
@@ -51,7 +51,7 @@ def run(
     if not isinstance(server, str):
         server.reset_counters()  # each run is a new process in production, hours apart
     with UdirClient(url, timeout=timeout, backoff=0.01) as client:
-        return fetch_source(UdirSource(client, catalogue), catalogue, store, clock=clock or FixedClock(NOW), raw_dir=tmp_path / "raw")
+        return fetch_source(UdirSource(client, catalogue), IndicatorPlan(catalogue, "udir"), store, clock=clock or FixedClock(NOW), raw_dir=tmp_path / "raw")
 
 
 def udir_values(store: Store, indicator: str) -> dict[str, tuple[float | None, str | None]]:
