@@ -33,9 +33,9 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO / "tests"))  # the fakes import each other as top-level modules, as under pytest
 
-from fake_fhi import FakeFhi  # noqa: E402
-from fake_pxwebapi import FakePxWebApi  # noqa: E402
-from fake_udir import FakeUdir  # noqa: E402
+from support.fake_fhi import FakeFhi  # noqa: E402
+from support.fake_pxwebapi import FakePxWebApi  # noqa: E402
+from support.fake_udir import FakeUdir  # noqa: E402
 from national import free_port, wait_ready  # noqa: E402
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo("Europe/Oslo"))

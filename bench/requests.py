@@ -21,7 +21,7 @@ from monitor.seed.baseline import load_baseline  # noqa: E402
 from monitor.catalogue.indicators import load_catalogue  # noqa: E402
 from monitor.sources.pipeline import fetch_ssb, ssb_indicators  # noqa: E402
 from monitor.store.database import Store  # noqa: E402
-from tests.fake_pxwebapi import FakePxWebApi  # noqa: E402
+from tests.support.fake_pxwebapi import FakePxWebApi  # noqa: E402
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo("Europe/Oslo"))
 

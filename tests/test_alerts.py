@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO
+from support.paths import REPO
 from monitor.alerts.episodes import add_silence, find_conditions, record, remove_silence, silences
 from monitor.evaluate.assessment import evaluate_all
 from monitor.catalogue.indicators import Catalogue, load_catalogue
@@ -23,7 +23,7 @@ from monitor.core.model import Observation, RunRecord
 from monitor.alerts.outbox import CLAIM_LEASE, SmtpConfig, claim, deliver, load, pending_ids, scrub, smtp_connection
 from monitor.core.settings import Settings
 from monitor.store.database import Store
-from smtp_server import SmtpServer, free_port
+from support.smtp_server import SmtpServer, free_port
 
 # aiosmtpd 1.4 warns on every successful AUTH (its own deprecated attribute), in the server's thread.
 pytestmark = pytest.mark.filterwarnings("ignore:Session.login_data is deprecated:DeprecationWarning")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES
+from support.paths import FIXTURES
 from monitor.catalogue.indicators import BandsTarget, Catalogue, load_catalogue
 from monitor.core.errors import CatalogueError
 

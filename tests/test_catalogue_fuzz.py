@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES
+from support.paths import FIXTURES
 from monitor.catalogue.indicators import load_catalogue
 from monitor.core.errors import CatalogueError
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import FIXTURES, REPO, file_digest
+from support.checks import file_digest
+from support.paths import FIXTURES, REPO
 from monitor.cli.main import cli
 
 

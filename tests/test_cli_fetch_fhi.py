@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO
-from fake_fhi import FakeFhi
-from fake_pxwebapi import FakePxWebApi
+from support.paths import REPO
+from support.fake_fhi import FakeFhi
+from support.fake_pxwebapi import FakePxWebApi
 from monitor.cli.main import cli
 
 

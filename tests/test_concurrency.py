@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from conftest import REPO
+from support.paths import REPO
 
 pytestmark = pytest.mark.slow
 

@@ -25,10 +25,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import REPO
-from fake_fhi import FakeFhi
-from fake_pxwebapi import FakePxWebApi
-from fake_udir import FakeUdir
+from support.paths import REPO
+from support.fake_fhi import FakeFhi
+from support.fake_pxwebapi import FakePxWebApi
+from support.fake_udir import FakeUdir
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo("Europe/Oslo"))
 SEED = 20261127

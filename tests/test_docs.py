@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from conftest import REPO
+from support.paths import REPO
 from monitor.cli.main import cli
 from monitor.core.settings import Settings
 

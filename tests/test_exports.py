@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, SEED_PATH
+from support.paths import REPO, SEED_PATH
 from monitor.cli.main import cli
 from monitor.seed.handlingsprogram import DelmalRow, IndicatorRow, PlaceholderRow, parse_area_tables
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from fake_fhi import FakeFhi
+from support.fake_fhi import FakeFhi
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import FIXTURES, OSLO, REPO
-from fake_pxwebapi import FAULTS, TOO_MANY_CELLS, FakePxWebApi, Problem, category_codes, expand_expression
+from support.paths import FIXTURES, OSLO, REPO
+from support.fake_pxwebapi import FAULTS, TOO_MANY_CELLS, FakePxWebApi, Problem, category_codes, expand_expression
 
 FAKE = FIXTURES / "fake-pxweb"
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=OSLO)
@@ -576,7 +576,7 @@ def test_loopback_only_and_aware_now() -> None:
 
 
 def test_standalone_command() -> None:
-    command = [sys.executable, "-m", "tests.fake_pxwebapi", "--fixtures", str(FAKE), "--port", "0", "--calls", "5"]
+    command = [sys.executable, "-m", "tests.support.fake_pxwebapi", "--fixtures", str(FAKE), "--port", "0", "--calls", "5"]
     env = {**os.environ, "PYTHONPATH": ""}
     with subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True, env=env) as process:
         try:

@@ -15,7 +15,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from conftest import REPO
+from support.paths import REPO
 from monitor.store.fetchrequests import claim_pending, latest_requests, request_fetch, run_pending
 from monitor.service.scheduler import REQUEST_INTERVAL, build_scheduler
 from monitor.store.database import Store

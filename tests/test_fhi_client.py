@@ -10,7 +10,8 @@ import httpx
 import pytest
 import respx
 
-from conftest import FIXTURES, SleepClock
+from support.clocks import SleepClock
+from support.paths import FIXTURES
 from fetchers.fhi import FhiClient, SourceUnreachable, data_request
 from fetchers.fhi_source import normalise_stamp
 from monitor.core.errors import FetchError

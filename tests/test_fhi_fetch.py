@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from conftest import FIXTURES, FixedClock, REPO, observations_checksum
-from fake_fhi import FakeFhi, answer_data
+from support.checks import observations_checksum
+from support.clocks import FixedClock
+from support.paths import FIXTURES, REPO
+from support.fake_fhi import FakeFhi, answer_data
 from fetchers.fhi import FhiClient
 from fetchers.fhi_query import build_requests, period_end, period_of
 from fetchers.fhi_source import FhiSource

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import file_digest
-from import_helpers import import_catalogue, relative, write_csv, write_xlsx, xlsx_bytes
+from support.checks import file_digest
+from support.import_helpers import import_catalogue, relative, write_csv, write_xlsx, xlsx_bytes
 from monitor.catalogue.indicators import Catalogue
 from monitor.core.errors import ImportFileError
 from monitor.imports.indicators import import_file, parse_value

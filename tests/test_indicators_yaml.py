@@ -22,7 +22,7 @@ from monitor.seed.handlingsprogram import (
     write_baseline_csv,
 )
 
-from conftest import REPO, SEED_PATH
+from support.paths import REPO, SEED_PATH
 CATALOGUE_PATH = REPO / "indicators.yaml"
 BASELINE_PATH = REPO / "monitor" / "data" / "baseline.csv"
 

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, SEED_PATH
+from support.paths import REPO, SEED_PATH
 from monitor.cli.main import cli
 from monitor.core.errors import CatalogueError
 from monitor.catalogue.kostra import Category, KostraCatalogue, load_kostra

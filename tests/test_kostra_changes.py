@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import FIXTURES, OSLO, REPO
-from fake_pxwebapi import FakePxWebApi
+from support.paths import FIXTURES, OSLO, REPO
+from support.fake_pxwebapi import FakePxWebApi
 from fetchers.ssb import SsbClient
 from monitor.cli.main import cli
 from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue, load_kostra

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from conftest import FIXTURES, REPO, observations_checksum
-from fake_pxwebapi import FakePxWebApi
+from support.checks import observations_checksum
+from support.paths import FIXTURES, REPO
+from support.fake_pxwebapi import FakePxWebApi
 from fetchers.jsonstat import parse_dataset
 from fetchers.kostra_query import RegionHistory, extract_regions
 from fetchers.ssb import SsbClient

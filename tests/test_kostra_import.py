@@ -14,8 +14,9 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook
 
-from auth_helpers import NOW, csrf_token, logged_in, make_app
-from conftest import REPO, file_digest, observations_checksum
+from support.auth_helpers import NOW, csrf_token, logged_in, make_app
+from support.checks import file_digest, observations_checksum
+from support.paths import REPO
 from monitor.cli.main import cli
 from monitor.catalogue.kostra import KostraCatalogue, load_kostra
 from monitor.seed.kostra_baseline import load_kostra_baseline

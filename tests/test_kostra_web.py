@@ -18,9 +18,9 @@ from click.testing import CliRunner
 from flask import Flask
 from openpyxl import load_workbook
 
-from auth_helpers import NOW, csrf_token, logged_in, make_app
-from conftest import FIXTURES, OSLO, REPO
-from fake_pxwebapi import FakePxWebApi
+from support.auth_helpers import NOW, csrf_token, logged_in, make_app
+from support.paths import FIXTURES, OSLO, REPO
+from support.fake_pxwebapi import FakePxWebApi
 from fetchers.ssb import SsbClient
 from monitor.cli.main import cli
 from monitor.catalogue.kostra import KostraCatalogue, load_kostra

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from support.paths import REPO
 
 # Each package and the packages it may import (besides itself). Everything imports monitor.core.
 ALLOWED: dict[str, set[str]] = {

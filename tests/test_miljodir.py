@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, file_digest
-from import_helpers import import_catalogue, relative, write_xlsx
-from miljodir_workbook import ASKER_TOTALS, FIXTURE, HEADER, build, detail_rows
+from support.checks import file_digest
+from support.paths import REPO
+from support.import_helpers import import_catalogue, relative, write_xlsx
+from support.miljodir_workbook import ASKER_TOTALS, FIXTURE, HEADER, build, detail_rows
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.cli.main import cli

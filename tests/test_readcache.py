@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from conftest import OSLO
+from support.paths import OSLO
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue
 from monitor.core.model import Observation, RunRecord

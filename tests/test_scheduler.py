@@ -16,7 +16,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from conftest import FIXTURES, REPO
+from support.paths import FIXTURES, REPO
 from monitor.store.fetchrequests import request_fetch
 from monitor.catalogue.kostra import load_kostra
 from monitor.core.model import RunRecord
@@ -170,7 +170,7 @@ def test_two_scheduler_processes_on_one_database(tmp_path: Path) -> None:
 
 def test_the_scheduler_fetches_the_kostra_comparison(tmp_path: Path) -> None:
     """`monitor schedule` on a fresh database catches up every job, the KOSTRA peer comparison included."""
-    from fake_pxwebapi import FakePxWebApi
+    from support.fake_pxwebapi import FakePxWebApi
 
     with FakePxWebApi(FIXTURES / "ssb-v2-kostra") as ssb:
         env = {**os.environ, "MONITOR_DB": str(tmp_path / "x.db"), "MONITOR_CATALOGUE": str(REPO / "indicators.yaml"),

@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import REPO
+from support.paths import REPO
 from monitor.store.fetchrequests import request_fetch
 from monitor.store.database import Store
-from smtp_server import SmtpServer
+from support.smtp_server import SmtpServer
 
 OSLO = ZoneInfo("Europe/Oslo")
 SMTP_PASSWORD = "smtp-Hemmelig-passord-77"

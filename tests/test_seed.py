@@ -24,7 +24,7 @@ from monitor.seed.handlingsprogram import (
     write_baseline_csv,
 )
 
-from conftest import REPO, SEED_PATH
+from support.paths import REPO, SEED_PATH
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import pytest
 from markupsafe import escape
 from click.testing import CliRunner
 
-from conftest import FIXTURES, REPO
+from support.paths import FIXTURES, REPO
 from monitor.cli.main import cli
 from monitor.store.database import Store
 

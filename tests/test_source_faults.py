@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import REPO, observations_checksum
-from fake_fhi import FakeFhi
-from fake_pxwebapi import FakePxWebApi
+from support.checks import observations_checksum
+from support.paths import REPO
+from support.fake_fhi import FakeFhi
+from support.fake_pxwebapi import FakePxWebApi
 from monitor.evaluate.assessment import evaluate_all
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import respx
 
-from conftest import SleepClock
+from support.clocks import SleepClock
 from fetchers.ssb import Limits, SourceUnreachable, SsbClient, Throttle, TooManyCells
 from monitor.core.errors import FetchError
 

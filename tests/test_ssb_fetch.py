@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import FixedClock, REPO, observations_checksum
-from fake_pxwebapi import FakePxWebApi
+from support.checks import observations_checksum
+from support.clocks import FixedClock
+from support.paths import REPO
+from support.fake_pxwebapi import FakePxWebApi
 from fetchers.ssb import SsbClient
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue

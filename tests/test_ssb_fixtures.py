@@ -29,7 +29,7 @@ from fetchers.ssb_query import (
 from monitor.catalogue.indicators import Catalogue, SsbFetch, SsbSeries, load_catalogue
 from monitor.sources.derive import Point, Series, evaluate
 
-from conftest import FIXTURES, REPO
+from support.paths import FIXTURES, REPO
 
 SSB_V2 = FIXTURES / "ssb-v2"
 TABLES = sorted(path.name for path in SSB_V2.iterdir() if path.is_dir() and path.name.isdigit())

@@ -12,8 +12,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, file_digest
-from import_helpers import import_catalogue
+from support.checks import file_digest
+from support.paths import REPO
+from support.import_helpers import import_catalogue
 from monitor.catalogue.indicators import Catalogue, Indicator, Unit
 from monitor.cli.main import cli
 from monitor.core.errors import ImportFileError, MonitorError

@@ -10,7 +10,8 @@ import httpx
 import pytest
 import respx
 
-from conftest import FIXTURES, SleepClock
+from support.clocks import SleepClock
+from support.paths import FIXTURES
 from fetchers.udir import UdirClient, filter_text, parse_number, rows_dataset, school_year
 from fetchers.udir_source import build_filters, extract, unstable_hint
 from monitor.catalogue.indicators import Catalogue, UdirSeries

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import FixedClock, observations_checksum
-from fake_udir import FakeUdir
+from support.checks import observations_checksum
+from support.clocks import FixedClock
+from support.fake_udir import FakeUdir
 from fetchers.udir import UdirClient
 from fetchers.udir_source import UdirSource
 from monitor.seed.baseline import load_baseline
@@ -296,7 +297,7 @@ def test_online_check_passes_and_names_what_changed(real_catalogue: Catalogue, s
 def test_cli_fetch_source_udir_reports_each_table_and_fails_loudly(server: FakeUdir, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from conftest import REPO
+    from support.paths import REPO
     from monitor.cli.main import cli
 
     env = {

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import OSLO, REPO
+from support.paths import OSLO, REPO
 from fetchers.jsonstat import parse_dataset
 from monitor.evaluate.assessment import evaluate_all
 from monitor.seed.baseline import BASELINE_VINTAGE, load_baseline

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from auth_helpers import (
+from support.auth_helpers import (
     NOW,
     PASSWORDS,
     SECRET_KEY,
@@ -21,7 +21,8 @@ from auth_helpers import (
     read_rules,
     write_rules,
 )
-from conftest import FIXTURES, file_digest
+from support.checks import file_digest
+from support.paths import FIXTURES
 from monitor.cli.main import cli
 from monitor.store.database import Store
 from monitor.store.users import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USER, WINDOW, UserError, Users

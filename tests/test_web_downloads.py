@@ -9,8 +9,8 @@ import openpyxl
 import pytest
 from flask import Flask
 
-from auth_helpers import NOW, make_app
-from conftest import REPO
+from support.auth_helpers import NOW, make_app
+from support.paths import REPO
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import load_catalogue
 from monitor.store.database import Store

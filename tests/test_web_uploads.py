@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from auth_helpers import csrf_token, logged_in, make_app
-from conftest import file_digest
-from import_helpers import xlsx_bytes
+from support.auth_helpers import csrf_token, logged_in, make_app
+from support.checks import file_digest
+from support.import_helpers import xlsx_bytes
 from monitor.store.database import Store
 from monitor.imports.templates import slugify
 from web.uploads import size_text, upload_name

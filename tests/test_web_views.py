@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from auth_helpers import NOW, csrf_token, logged_in, make_app
-from conftest import REPO
+from support.auth_helpers import NOW, csrf_token, logged_in, make_app
+from support.paths import REPO
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import load_catalogue
 from monitor.core.model import Observation, RunRecord, TableMeta

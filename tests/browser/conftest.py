@@ -25,8 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
-from fake_fhi import FakeFhi  # tests/ is on sys.path through the top-level conftest
-from fake_pxwebapi import FakePxWebApi
+from support.fake_fhi import FakeFhi  # tests/ is on sys.path through the top-level conftest
+from support.fake_pxwebapi import FakePxWebApi
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("MONITOR_CHROMIUM", "/usr/bin/chromium"))

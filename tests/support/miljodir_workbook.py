@@ -1,6 +1,6 @@
 """Build a constructed workbook in the layout of Miljødirektoratet's utslippsstatistikk_alle_kommuner.xlsx.
 
-`python tests/miljodir_workbook.py` writes tests/fixtures/miljodir/utslippsstatistikk_alle_kommuner.xlsx.
+`python tests/support/miljodir_workbook.py` writes tests/fixtures/miljodir/utslippsstatistikk_alle_kommuner.xlsx.
 The tests also call `build()` with variations (another sheet name, a column missing, a formula, …).
 
 Layout (see tests/fixtures/PROVENANCE.md, "miljodir/"): sheet «Oversikt - detaljert», header in row 1,
@@ -20,7 +20,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parent.parent
 FIXTURE = HERE / "fixtures" / "miljodir" / "utslippsstatistikk_alle_kommuner.xlsx"
 HEADER = ["Fylke", "Kommunenummer", "Kommune", "År", "Sektor", "Utslippskilde", "Klimagass",
           "Utslipp (tonn CO2-ekvivalenter)"]

@@ -10,11 +10,11 @@ Used by the fetcher's integration tests and by ``bench/``. Standard library only
 
 Standalone (manual use, benchmarks)::
 
-    python -m tests.fake_pxwebapi --fixtures tests/fixtures/ssb-v2 --port 8765
+    python -m tests.support.fake_pxwebapi --fixtures tests/fixtures/ssb-v2 --port 8765
 
-Importable as ``tests.fake_pxwebapi`` from the repository root (``tests`` is a namespace package:
-there is deliberately no ``tests/__init__.py``, which would break the ``from conftest import …`` of
-the test modules) and as ``fake_pxwebapi`` from inside pytest (pytest puts ``tests/`` on sys.path).
+Importable as ``tests.support.fake_pxwebapi`` from the repository root (``tests`` is a namespace package:
+there is deliberately no ``tests/__init__.py``, which would change how pytest puts ``tests/`` on sys.path)
+and as ``support.fake_pxwebapi`` from inside pytest (pytest puts ``tests/`` on sys.path).
 Pick one name per process: the two names are two module objects.
 
 Fixture directory layout::
@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-DEFAULT_FIXTURES = Path(__file__).parent / "fixtures" / "ssb-v2"
+DEFAULT_FIXTURES = Path(__file__).parent.parent / "fixtures" / "ssb-v2"
 DEFAULT_BASE_PATH = "/api/pxwebapi/v2"
 DEFAULT_PAGE_SIZE = 20  # PxWebApi's configured PageSize (SSB and SCB both page by 20)
 
@@ -1449,7 +1449,7 @@ def running(fixtures_dir: str | Path = DEFAULT_FIXTURES, **kwargs: Any) -> Itera
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.fake_pxwebapi", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.support.fake_pxwebapi", description=__doc__.split("\n\n")[0])
     parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES, help="fixture directory")
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (0 = any free one; default 8765)")

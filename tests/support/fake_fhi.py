@@ -1,6 +1,6 @@
 """A local fake of the FHI Statistikk Open API (``https://statistikk-data.fhi.no/api/open/v1``) over real HTTP.
 
-Built on ``FakePxWebApi`` (tests/fake_pxwebapi.py): the same ThreadingHTTPServer on a loopback address and an
+Built on ``FakePxWebApi`` (tests/support/fake_pxwebapi.py): the same ThreadingHTTPServer on a loopback address and an
 ephemeral port, the same call limit (429 + Retry-After), request log, counters and fault injection (``FAULTS``:
 delay, http500/502/503, reset, truncate, html, http429, http400_problem, empty, changed_dimension); only the routes
 and the fixtures are FHI's::
@@ -12,9 +12,9 @@ and the fixtures are FHI's::
 
 Standalone (manual use)::
 
-    python -m tests.fake_fhi --fixtures tests/fixtures/fhi-api --port 8766
+    python -m tests.support.fake_fhi --fixtures tests/fixtures/fhi-api --port 8766
 
-Importable as ``tests.fake_fhi`` from the repository root and as ``fake_fhi`` inside pytest, like fake_pxwebapi.
+Importable as ``tests.support.fake_fhi`` from the repository root and as ``support.fake_fhi`` inside pytest, like fake_pxwebapi.
 
 Routes (path segments case-insensitive, as at FHI):
 
@@ -49,14 +49,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-try:  # inside pytest (tests/ on sys.path), the name the SSB tests use: one module object per process
-    from fake_pxwebapi import FAULTS, FakePxWebApi, Problem, _parse_time, _Reply, category_codes, slice_dataset
-except ImportError:  # from the repository root: python -m tests.fake_fhi
-    from tests.fake_pxwebapi import FAULTS, FakePxWebApi, Problem, _parse_time, _Reply, category_codes, slice_dataset
+from .fake_pxwebapi import FAULTS, FakePxWebApi, Problem, _parse_time, _Reply, category_codes, slice_dataset
 
 __all__ = ["DEFAULT_FIXTURES", "FAULTS", "FakeFhi", "answer_data"]
 
-DEFAULT_FIXTURES = Path(__file__).parent / "fixtures" / "fhi-api"
+DEFAULT_FIXTURES = Path(__file__).parent.parent / "fixtures" / "fhi-api"
 DEFAULT_BASE_PATH = "/api/open/v1"
 FILTERS = ("item", "top", "bottom", "all")
 ROOT_ORDER = ("class", "version", "href", "label", "updated", "source", "id", "size", "role", "dimension", "value", "status")
@@ -318,7 +315,7 @@ def running(fixtures_dir: str | Path = DEFAULT_FIXTURES, **kwargs: Any) -> Itera
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.fake_fhi", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.support.fake_fhi", description=__doc__.split("\n\n")[0])
     parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES, help="fixture directory")
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8766, help="port (0 = any free one; default 8766)")

@@ -9,7 +9,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from conftest import FIXTURES
+from .paths import FIXTURES
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 
 IMPORT_CATALOGUE = FIXTURES / "catalogue" / "imports.yaml"

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import FIXTURES, OSLO
+from .paths import FIXTURES, OSLO
 from monitor.core.settings import Settings
 from monitor.store.database import Store
 from monitor.store.users import Users

@@ -1,6 +1,6 @@
 """A local fake of Udir's statistikkbank export API v2 (``https://api.statistikkbanken.udir.no/api/rest/v2``).
 
-Real HTTP on ``127.0.0.1`` and an ephemeral port, built on ``fake_pxwebapi.FakePxWebApi`` (its server,
+Real HTTP on ``127.0.0.1`` and an ephemeral port, built on ``support.fake_pxwebapi.FakePxWebApi`` (its server,
 call limit with 429 + Retry-After, request log and fault machinery); only the routes and the error
 bodies are Udir's::
 
@@ -23,7 +23,7 @@ Fixture directory layout (``tests/fixtures/udir-api``; every file is constructed
     <id>/filterVerdier.json      GET /Eksport/{id}/filterVerdier
     <id>/rows.json               every row the table serves, without the paging columns
 
-Importable as ``fake_udir`` inside pytest (``tests/`` is on sys.path there).
+Importable as ``support.fake_udir`` inside pytest (``tests/`` is on sys.path there).
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from fake_pxwebapi import FakePxWebApi, Fault, Problem, _Reply
+from .fake_pxwebapi import FakePxWebApi, Fault, Problem, _Reply
 
-DEFAULT_FIXTURES = Path(__file__).parent / "fixtures" / "udir-api"
+DEFAULT_FIXTURES = Path(__file__).parent.parent / "fixtures" / "udir-api"
 BASE_PATH = "/api/rest/v2"
 JSON_TYPE = "application/json; charset=utf-8"
 
