@@ -25,10 +25,10 @@ from datetime import date
 from typing import Any
 
 
-from fetchers.http import JsonApiClient, Limits, SourceUnreachable, TooManyCells, load_json
+from fetchers.http import JsonApiClient, Limits, load_json
 from monitor.core.errors import FetchError
 
-__all__ = ["FhiClient", "Limits", "SourceUnreachable", "TooManyCells", "data_request"]
+__all__ = ["FhiClient", "Limits", "data_request"]
 
 FORMAT = "json-stat2"
 MAX_ROWS = 50_000  # the value FHI's own samples send; a larger result is refused, not truncated

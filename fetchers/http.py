@@ -12,19 +12,11 @@ from typing import Any, Self
 
 import httpx
 
-from monitor.core.errors import FetchError
+from monitor.core.errors import FetchError, SourceUnreachable, TooManyCells
 
 USER_AGENT = "asker-indicator-monitor/0.1 (+https://www.asker.kommune.no)"
 DEFAULT_CALLS, DEFAULT_WINDOW, DEFAULT_CELLS = 30, 60.0, 800_000
 MAX_RETRY_AFTER = 120.0
-
-
-class TooManyCells(FetchError):
-    """The source refused the query as too large (403/400 "too many cells/values"): split it, don't retry as is."""
-
-
-class SourceUnreachable(FetchError):
-    """The source cannot be reached at all (connection refused, DNS, …): every table of the run fails alike."""
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,10 @@ from fetchers.http import (
     DEFAULT_WINDOW,
     JsonApiClient,
     Limits,
-    SourceUnreachable,
     Throttle,
-    TooManyCells,
 )
 
-__all__ = ["Limits", "SourceUnreachable", "SsbClient", "Throttle", "TooManyCells"]
+__all__ = ["Limits", "SsbClient", "Throttle"]
 
 
 class SsbClient(JsonApiClient):

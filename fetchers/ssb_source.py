@@ -11,11 +11,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fetchers.jsonstat import Dataset, parse_dataset
-from fetchers.ssb import SsbClient, TooManyCells
+from fetchers.ssb import SsbClient
 from fetchers.ssb_extract import extract
 from fetchers.ssb_query import Selection, build_selections, selection_body, split_selection
 from monitor.core.fetchspec import CatalogueView, Municipality
-from monitor.core.errors import FetchError
+from monitor.core.errors import FetchError, TooManyCells
 from monitor.core.model import Series, TableMeta
 
 

@@ -180,7 +180,7 @@ def test_with_the_smtp_server_down_nothing_is_lost_and_it_is_sent_once_when_back
 def test_a_failure_in_the_middle_of_a_conversation_leaves_the_message_pending(
     tmp_path: Path, catalogue: Catalogue, seeded: Store, server: SmtpServer
 ) -> None:
-    from monitor.alerts.outbox import MailError
+    from monitor.core.errors import MailError
 
     settings = settings_for(tmp_path, server.port)
     record(seeded, catalogue, find_conditions(catalogue, seeded, evaluate_all(catalogue, seeded, LATE.date(), LATE, OSLO)),

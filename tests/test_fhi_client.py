@@ -12,7 +12,8 @@ import respx
 
 from support.clocks import SleepClock
 from support.paths import FIXTURES
-from fetchers.fhi import FhiClient, SourceUnreachable, data_request
+from fetchers.fhi import FhiClient, data_request
+from monitor.core.errors import SourceUnreachable
 from fetchers.fhi_source import normalise_stamp
 from monitor.core.errors import FetchError
 

@@ -20,7 +20,8 @@ from support.paths import FIXTURES, REPO
 from monitor.store.fetchrequests import request_fetch
 from monitor.catalogue.kostra import load_kostra
 from monitor.core.model import RunRecord
-from monitor.service.lock import LockHeld, acquire, heartbeat, release
+from monitor.core.errors import LockHeld
+from monitor.service.lock import acquire, heartbeat, release
 from monitor.sources.registry import JOBS, next_check
 from monitor.sources.schedule import SourceJob
 from monitor.service.scheduler import MISFIRE_GRACE, build_scheduler, needs_catch_up, previous_fire

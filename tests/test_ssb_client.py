@@ -9,7 +9,8 @@ import pytest
 import respx
 
 from support.clocks import SleepClock
-from fetchers.ssb import Limits, SourceUnreachable, SsbClient, Throttle, TooManyCells
+from fetchers.ssb import Limits, SsbClient, Throttle
+from monitor.core.errors import SourceUnreachable, TooManyCells
 from monitor.core.errors import FetchError
 
 BASE = "https://data.ssb.no/api/pxwebapi/v2"

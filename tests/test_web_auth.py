@@ -25,7 +25,8 @@ from support.checks import file_digest
 from support.paths import FIXTURES
 from monitor.cli.main import cli
 from monitor.store.database import Store
-from monitor.store.users import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USER, WINDOW, UserError, Users
+from monitor.core.errors import UserError
+from monitor.store.users import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USER, WINDOW, Users
 from web.auth import CSRF_MESSAGE, LOCKED_OUT, LOGIN_FAILED
 
 LOGIN_PATH = "/logg-inn"

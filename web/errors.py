@@ -1,4 +1,4 @@
-"""Error pages: a MonitorError or a 404/500 becomes a page in bokmål (or JSON under /api)."""
+"""Error pages: a MonitorError (with its `http_status`) or a 404/500 becomes a page in bokmål (or JSON under /api)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(MonitorError)
     def monitor_error(exc: MonitorError) -> tuple[Response | str, int]:
-        return render(500, "Noe gikk galt", str(exc))
+        return render(exc.http_status, "Noe gikk galt", str(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response | str, int]:

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.core import timestamps
-from monitor.core.errors import MonitorError
+from monitor.core.errors import SilenceError
 from monitor.evaluate.indicator import Evaluation, State, TargetStatus, short_label
 from monitor.catalogue.kostra import KOSTRA_SOURCE
 from monitor.sources.registry import SOURCES
@@ -38,10 +38,6 @@ KIND_WORDS = {"fetch_failing": "innhenting feiler", "late": "forsinket", "off_ta
 # because today's run started a few minutes earlier than the one a week ago.
 REMIND_SLACK = timedelta(hours=1)
 OSLO = ZoneInfo("Europe/Oslo")
-
-
-class SilenceError(MonitorError):
-    """A silence cannot be added or removed as asked."""
 
 
 @dataclass(frozen=True)

@@ -30,20 +30,12 @@ from typing import Protocol
 from pydantic import SecretStr
 
 from monitor.core import timestamps
-from monitor.core.errors import MonitorError
+from monitor.core.errors import MailError
 from monitor.store.database import Store
 
 # Longer than any SMTP conversation can take (connect + send, each bounded by the SMTP timeout), so a live
 # sender's claim is never taken over; a dead sender's claim is retried after this.
 CLAIM_LEASE = timedelta(minutes=15)
-
-
-class MailError(MonitorError):
-    """Sending failed. `connection`: the server is unreachable or hung up (stop); else only this message failed."""
-
-    def __init__(self, message: str, *, connection: bool) -> None:
-        self.connection = connection
-        super().__init__(message)
 
 
 class Mailer(Protocol):

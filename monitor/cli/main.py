@@ -23,7 +23,7 @@ from monitor.store.database import Store
 
 
 class MonitorGroup(click.Group):
-    """A click group that turns MonitorError into a clear message and an exit code, never a traceback."""
+    """A click group that turns MonitorError into a clear message and its `exit_code`, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -32,10 +32,10 @@ class MonitorGroup(click.Group):
             for problem in exc.problems:
                 click.echo(problem, err=True)
             click.echo(f"{len(exc.problems)} feil funnet; ingenting ble endret.", err=True)
-            ctx.exit(2)
+            ctx.exit(exc.exit_code)
         except MonitorError as exc:
             click.echo(f"Feil: {exc}", err=True)
-            ctx.exit(1)
+            ctx.exit(exc.exit_code)
 
 
 class ProgressDisplay:

@@ -7,15 +7,11 @@ import socket
 import sqlite3
 from datetime import datetime, timedelta
 
-from monitor.core.errors import MonitorError
+from monitor.core.errors import LockHeld, MonitorError
 from monitor.store.database import Store
 
 STALE_AFTER = timedelta(minutes=3)  # a holder that has not beaten for this long is gone
 HEARTBEAT_EVERY = timedelta(seconds=30)
-
-
-class LockHeld(MonitorError):
-    """Another scheduler holds the lock on this database."""
 
 
 def _alive(pid: int) -> bool:

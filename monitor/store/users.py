@@ -17,7 +17,7 @@ from functools import cache
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from monitor.core import timestamps
-from monitor.core.errors import MonitorError, StoreError
+from monitor.core.errors import StoreError, UserError
 from monitor.store.database import Store
 
 ROLES = ("viewer", "editor", "admin")
@@ -31,10 +31,6 @@ MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_ADDRESS = 20
 WINDOW = timedelta(minutes=15)
 KEEP_ATTEMPTS = timedelta(days=30)
-
-
-class UserError(MonitorError):
-    """A user cannot be added or removed (bad name, bad password, exists, unknown)."""
 
 
 @dataclass(frozen=True)
