@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from conftest import FIXTURES, REPO
+from support.paths import FIXTURES, REPO
 from monitor.cli.main import MonitorGroup
 from monitor.core import errors
 from monitor.core.errors import MailError, MonitorError, ProblemListError
