@@ -216,65 +216,6 @@ def test_every_response_is_archived_with_its_sha256(
         assert body.startswith(b"{") and logged["target"].replace("/", "-") in logged["raw_path"]
 
 
-RECOVERED = [
-    ("reset", {}),
-    ("http429", {"retry_after": 1}),
-    ("http500", {}),
-    ("http503", {}),
-    ("truncate", {"mode": "content_length"}),
-    ("delay", {"seconds": 1.5}),
-]
-FAILED = [
-    ("http400_problem", {"title": "Bad Request", "detail": "Category 0_74 does not exist in dimension ALDER"},
-     "HTTP 400: Bad Request – Category 0_74 does not exist in dimension ALDER"),
-    ("html", {}, "fikk HTML i stedet for JSON"),
-    ("truncate", {"mode": "half"}, "JSON"),
-    ("changed_dimension", {}, "tabellen kan ha endret seg"),
-    ("empty", {}, "tomt datasett"),
-]
-
-
-@pytest.mark.parametrize("fault,params", RECOVERED, ids=[f for f, _ in RECOVERED])
-def test_passing_faults_are_retried_and_change_nothing(
-    real_catalogue: Catalogue, db: Store, server: FakeFhi, tmp_path: Path, fault: str, params: dict[str, object]
-) -> None:
-    run(real_catalogue, db, server, tmp_path)
-    before = observations_checksum(db)
-    server.inject("/nokkel/Table/369/data", fault, times=1, **params)
-    report = run(real_catalogue, db, server, tmp_path, force=True, timeout=1.0)
-    assert report.failed == []
-    assert {t.table: t.outcome for t in report.tables}["nokkel/369"] == "unchanged"
-    assert server.path_counts["/nokkel/Table/369/data"] == 2
-    assert observations_checksum(db) == before
-
-
-@pytest.mark.parametrize("fault,params,message", FAILED, ids=[f + str(p.get("mode", "")) for f, p, _ in FAILED])
-def test_lasting_faults_are_recorded_and_change_nothing(
-    real_catalogue: Catalogue, db: Store, server: FakeFhi, tmp_path: Path,
-    fault: str, params: dict[str, object], message: str,
-) -> None:
-    run(real_catalogue, db, server, tmp_path)
-    before = observations_checksum(db)
-    server.inject("/nokkel/Table/369/data", fault, times=None, **params)
-    report = run(real_catalogue, db, server, tmp_path, force=True)
-    assert [t.table for t in report.failed] == ["nokkel/369"]
-    error = report.failed[0].error or ""
-    assert message in error and error.startswith("tabell nokkel/369")
-    failure = next(r for r in db.runs("fhi") if r["target"] == "nokkel/369" and r["outcome"] == "failed")
-    assert message in failure["error"]
-    assert {t.table: t.outcome for t in report.tables}["nokkel/360"] == "unchanged"
-    assert observations_checksum(db) == before
-
-
-def test_persisting_server_errors_give_up_with_a_clear_message(
-    real_catalogue: Catalogue, db: Store, server: FakeFhi, tmp_path: Path
-) -> None:
-    run(real_catalogue, db, server, tmp_path)
-    before = observations_checksum(db)
-    server.inject("/nokkel/Table/369/data", "http503", times=None)
-    [failed] = run(real_catalogue, db, server, tmp_path, force=True).failed
-    assert "serverfeil hos kilden (HTTP 503)" in (failed.error or "") and "ga opp etter 4 forsøk" in (failed.error or "")
-    assert observations_checksum(db) == before
 
 
 def test_a_server_call_limit_is_met_with_retry_after_and_the_run_completes(

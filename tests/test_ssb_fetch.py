@@ -153,68 +153,6 @@ def test_every_response_is_archived_with_its_sha256(
         assert body.startswith(b"{") and logged["target"] in logged["raw_path"]
 
 
-RECOVERED = [
-    ("reset", {}),
-    ("http429", {"retry_after": 1}),
-    ("http500", {}),
-    ("http503", {}),
-    ("truncate", {"mode": "content_length"}),
-    ("delay", {"seconds": 1.5}),
-    ("http403_cells", {}),
-]
-FAILED = [
-    ("http400_problem", {"detail": "Value Bosatte is not a valid value code for variable ContentsCode"},
-     "HTTP 400: Parameter error – Value Bosatte is not a valid value code for variable ContentsCode"),
-    ("html", {}, "fikk HTML i stedet for JSON"),
-    ("truncate", {"mode": "half"}, "JSON"),
-    ("changed_dimension", {}, "tabellen kan ha endret seg"),
-    ("empty", {}, "tomt datasett"),
-]
-
-
-@pytest.mark.parametrize("fault,params", RECOVERED, ids=[f for f, _ in RECOVERED])
-def test_passing_faults_are_retried_and_change_nothing(
-    real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path, fault: str, params: dict[str, object]
-) -> None:
-    run(real_catalogue, db, server, tmp_path)
-    before = observations_checksum(db)
-    server.inject("/tables/04861/data", fault, times=1, **params)
-    report = run(real_catalogue, db, server, tmp_path, force=True, timeout=1.0)
-    assert report.failed == []
-    assert {t.table: t.outcome for t in report.tables}["04861"] == "unchanged"
-    assert observations_checksum(db) == before
-    if fault == "http403_cells":
-        assert server.path_counts["/tables/04861/data"] >= 3  # refused, then two halves
-
-
-@pytest.mark.parametrize("fault,params,message", FAILED, ids=[f + str(p.get("mode", "")) for f, p, _ in FAILED])
-def test_lasting_faults_are_recorded_and_change_nothing(
-    real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path,
-    fault: str, params: dict[str, object], message: str,
-) -> None:
-    run(real_catalogue, db, server, tmp_path)
-    before = observations_checksum(db)
-    server.inject("/tables/04861/data", fault, times=None, **params)
-    report = run(real_catalogue, db, server, tmp_path, force=True)
-    assert [t.table for t in report.failed] == ["04861"]
-    assert message in (report.failed[0].error or "")
-    assert report.failed[0].error.startswith("tabell 04861")  # type: ignore[union-attr]
-    logged = db.runs("ssb")
-    failure = next(r for r in logged if r["target"] == "04861")
-    assert failure["outcome"] == "failed" and message in failure["error"]
-    assert observations_checksum(db) == before
-
-
-def test_persisting_server_errors_give_up_with_a_clear_message(
-    real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path
-) -> None:
-    run(real_catalogue, db, server, tmp_path)
-    before = observations_checksum(db)
-    server.inject("/tables/04861/data", "http503", times=None)
-    report = run(real_catalogue, db, server, tmp_path, force=True)
-    [failed] = report.failed
-    assert "serverfeil hos kilden (HTTP 503)" in (failed.error or "") and "ga opp etter 4 forsøk" in (failed.error or "")
-    assert observations_checksum(db) == before
 
 
 def test_discontinued_table_is_flagged(

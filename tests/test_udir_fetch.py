@@ -160,53 +160,6 @@ def test_a_revised_figure_becomes_a_new_vintage(real_catalogue: Catalogue, db: S
     assert [v.value for v in db.vintages("mobbing_10_trinn") if v.period == "2025"] == [5.2, 5.3]
 
 
-RECOVERED = [
-    ("reset", {}),
-    ("http429", {"retry_after": 1}),
-    ("http500", {}),
-    ("http503", {}),
-    ("truncate", {"mode": "content_length"}),
-    ("delay", {"seconds": 1.5}),
-]
-FAILED = [
-    ("http400", {"melding": "Feil format på filtrene!"}, "HTTP 400: Feil i forespørselen – Feil format på filtrene!"),
-    ("html", {}, "fikk HTML i stedet for JSON"),
-    ("truncate", {"mode": "half"}, "ikke gyldig JSON"),
-    ("empty", {}, "side 1 av 1 er tom"),
-    ("changed_column", {}, "svaret mangler kolonnen AndelMobbet (har AndelMobbetProsent, AntallBesvart); API-et kan ha endret seg"),
-    ("http503", {}, "serverfeil hos kilden (HTTP 503)"),
-]
-
-
-@pytest.mark.parametrize("fault,params", RECOVERED, ids=[f for f, _ in RECOVERED])
-def test_passing_faults_are_retried_and_change_nothing(
-    real_catalogue: Catalogue, db: Store, server: FakeUdir, tmp_path: Path, fault: str, params: dict[str, object]
-) -> None:
-    run(real_catalogue, db, server, tmp_path)
-    before = observations_checksum(db)
-    server.inject("/Eksport/150/data", fault, times=1, **params)
-    report = run(real_catalogue, db, server, tmp_path, timeout=1.0)
-    assert report.failed == [] and [t.outcome for t in report.tables] == ["unchanged"]
-    assert observations_checksum(db) == before
-
-
-@pytest.mark.parametrize("fault,params,message", FAILED, ids=[f + str(p.get("mode", "")) for f, p, _ in FAILED])
-def test_lasting_faults_are_loud_and_change_nothing(
-    real_catalogue: Catalogue, db: Store, server: FakeUdir, tmp_path: Path,
-    fault: str, params: dict[str, object], message: str,
-) -> None:
-    run(real_catalogue, db, server, tmp_path)
-    before = observations_checksum(db)
-    server.inject("/Eksport/150/data", fault, times=None, **params)
-    report = run(real_catalogue, db, server, tmp_path)
-    [failed] = report.failed
-    error = failed.error or ""
-    assert failed.table == "150" and error.startswith("tabell 150") and message in error
-    assert "Udirs eksport-API er ustabilt" in error
-    assert error.endswith("til det virker igjen kan mobbing_10_trinn, mobbing_7_trinn mates med `monitor import`")
-    logged = next(r for r in db.runs("udir") if r["target"] == "150")
-    assert logged["outcome"] == "failed" and logged["error"] == error
-    assert observations_checksum(db) == before
 
 
 @pytest.mark.parametrize("endpoint", ["/Eksport/150/filterVerdier", "/Eksport/150/sideData"])
