@@ -35,16 +35,6 @@ class Store:
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"{self.path}: cannot open the database: {exc}") from exc
         self.conn = conn
-        self._db: Any = None
-
-    @property
-    def db(self) -> Any:
-        """sqlite-utils over the same connection, made on first use (it imports pandas, which is slow)."""
-        if self._db is None:
-            import sqlite_utils
-
-            self._db = sqlite_utils.Database(self.conn)
-        return self._db
 
     def _dicts(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         cursor = self.conn.execute(sql, params)
@@ -287,8 +277,8 @@ class Store:
     def runs(self, source: str | None = None) -> list[dict[str, Any]]:
         """The run log, newest first."""
         if source is None:
-            return list(self.db["fetch_runs"].rows_where(order_by="id DESC"))
-        return list(self.db["fetch_runs"].rows_where("source = ?", [source], order_by="id DESC"))
+            return self._dicts("SELECT * FROM fetch_runs ORDER BY id DESC")
+        return self._dicts("SELECT * FROM fetch_runs WHERE source = ? ORDER BY id DESC", (source,))
 
     def count_observations(self) -> int:
         """The number of stored vintages."""
