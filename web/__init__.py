@@ -34,8 +34,9 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
         SESSION_COOKIE_SECURE=settings.behind_tls,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
     )
-    from web import api, auth, downloads, errors, kostra, uploads, views
+    from web import api, auth, downloads, errors, kostra, store, uploads, views
 
+    store.init_app(app)
     auth.init_app(app)
     for blueprint in (views.bp, auth.bp, uploads.bp, api.bp, downloads.bp, kostra.bp):
         app.register_blueprint(blueprint)

@@ -16,17 +16,11 @@ from flask import Blueprint, Response, abort
 from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.report.api import indicator_detail, indicator_list_json, indicator_rows, jsonstat_dataset
 from monitor.report.kostra import kostra_json
-from monitor.store.database import Store
+from web.store import get_store
 from web import clock
 from web.kostra import year_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-def _open_store() -> Store:
-    store = Store(clock.settings().db, create=False)
-    store.require_current_schema()
-    return store
 
 
 def _json(data: dict[str, Any]) -> Response:
@@ -45,8 +39,8 @@ def _indicator(catalogue: Catalogue, indicator_id: str) -> Indicator:
 def indicators() -> Response:
     """Every active indicator: the catalogue's facts and the evaluation now."""
     catalogue, now = clock.catalogue(), clock.now()
-    with _open_store() as store:
-        reads = clock.kommune(store, (catalogue, now))
+    store = get_store()
+    reads = clock.kommune(store, (catalogue, now))
     # The rows change only with the data and the day: serialised once per cached reading.
     rows = reads.derived("api.indicators", lambda: json.dumps(indicator_rows(catalogue, reads.evaluations), ensure_ascii=False))
     return Response(indicator_list_json(catalogue, rows, now), mimetype="application/json")
@@ -57,9 +51,9 @@ def indicator(indicator_id: str) -> Response:
     """One indicator: facts, evaluation, every vintage of every period, and the fetch history."""
     catalogue, now = clock.catalogue(), clock.now()
     found = _indicator(catalogue, indicator_id)
-    with _open_store() as store:
-        reads = clock.kommune(store, (catalogue, now))
-        detail = indicator_detail(catalogue, store, found, reads.by_id[found.id], now)
+    store = get_store()
+    reads = clock.kommune(store, (catalogue, now))
+    detail = indicator_detail(catalogue, store, found, reads.by_id[found.id], now)
     return _json(detail)
 
 
@@ -68,8 +62,8 @@ def indicator_jsonstat(indicator_id: str) -> Response:
     """The indicator's latest series for the kommune as a JSON-stat 2.0 dataset."""
     catalogue, now = clock.catalogue(), clock.now()
     found = _indicator(catalogue, indicator_id)
-    with _open_store() as store:
-        vintages = clock.kommune(store, (catalogue, now)).vintages.get(found.id, [])
+    store = get_store()
+    vintages = clock.kommune(store, (catalogue, now)).vintages.get(found.id, [])
     return _json(jsonstat_dataset(catalogue, found, vintages))
 
 
@@ -80,7 +74,7 @@ def kostra() -> Response:
     if catalogue is None:
         abort(404, description="KOSTRA-sammenligningen er ikke satt opp for denne kommunen (kostra.yaml mangler).")
     year, now = year_arg(), clock.now()
-    with _open_store() as store:
-        pages = clock.kostra_pages_for(store, catalogue, year)
-        data = clock.kostra_derived(store, ("api", year), lambda: json.dumps(kostra_json(catalogue, pages, now), ensure_ascii=False))
+    store = get_store()
+    pages = clock.kostra_pages_for(store, catalogue, year)
+    data = clock.kostra_derived(store, ("api", year), lambda: json.dumps(kostra_json(catalogue, pages, now), ensure_ascii=False))
     return Response(data, mimetype="application/json")

@@ -38,7 +38,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from monitor.store.database import Store
+from web.store import get_store
 from monitor.store.users import MAX_PASSWORD_LENGTH, ROLE_RANK, ROLE_WORDS, User, Users
 from web import clock
 
@@ -85,20 +85,14 @@ def current_user() -> User | None:
     user: User | None = None
     stored = session.get(_SESSION_KEY)
     if isinstance(stored, dict) and isinstance(stored.get("id"), int):
-        with _open_store() as store:
-            found = Users(store).by_id(stored["id"])
+        store = get_store()
+        found = Users(store).by_id(stored["id"])
         if found is not None and found.session_key == stored.get("key"):
             user = found
         else:
             session.pop(_SESSION_KEY, None)
     g.current_user = user
     return user
-
-
-def _open_store() -> Store:
-    store = Store(clock.settings().db, create=False)
-    store.require_current_schema()
-    return store
 
 
 def _refusal(role: str) -> ResponseReturnValue | None:
@@ -164,13 +158,13 @@ def login() -> ResponseReturnValue:
     username = request.form.get("brukernavn", "")[:200]
     password = request.form.get("passord", "")
     now = clock.now()
-    with _open_store() as store:
-        users = Users(store)
-        if users.locked_out(username, _remote_addr(), now):
-            log.warning("innlogging sperret (for mange forsøk): %r fra %s", username, _remote_addr())
-            return render_template("auth_login.html", neste=target, username=username, error=LOCKED_OUT), 429
-        user = users.authenticate(username, password) if len(password) <= MAX_PASSWORD_LENGTH else None
-        users.record_attempt(username, _remote_addr(), now, succeeded=user is not None)
+    store = get_store()
+    users = Users(store)
+    if users.locked_out(username, _remote_addr(), now):
+        log.warning("innlogging sperret (for mange forsøk): %r fra %s", username, _remote_addr())
+        return render_template("auth_login.html", neste=target, username=username, error=LOCKED_OUT), 429
+    user = users.authenticate(username, password) if len(password) <= MAX_PASSWORD_LENGTH else None
+    users.record_attempt(username, _remote_addr(), now, succeeded=user is not None)
     if user is None:
         log.info("mislykket innlogging: %r fra %s", username, _remote_addr())
         return render_template("auth_login.html", neste=target, username=username, error=LOGIN_FAILED)

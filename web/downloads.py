@@ -11,7 +11,7 @@ from monitor.report.formats import render_arsrapport
 from monitor.report.kostra_export import render_kostra
 from monitor.core.errors import MonitorError
 from web import clock
-from web.views import open_store
+from web.store import get_store
 
 bp = Blueprint("downloads", __name__)
 
@@ -59,10 +59,10 @@ def arsrapport() -> Response | tuple[str, int]:
     try:
         first, last = int(request.args.get("fra", "")), int(request.args.get("til", ""))
         fmt, as_of = _format(), _as_of()
-        with open_store() as store:
-            content, data_per = render_arsrapport(
-                clock.catalogue(), store, first, last, fmt, as_of, today, ZoneInfo(clock.settings().timezone)
-            )
+        store = get_store()
+        content, data_per = render_arsrapport(
+            clock.catalogue(), store, first, last, fmt, as_of, today, ZoneInfo(clock.settings().timezone)
+        )
     except (ValueError, MonitorError) as exc:
         return _form(str(exc) if isinstance(exc, MonitorError) else f"ugyldig valg: {exc}", 400)
     return _file(content, fmt, f"arsrapport-indikatorer-{first}-{last}-per-{data_per.replace('.', '-')}.{fmt}")
@@ -78,10 +78,10 @@ def kostra() -> Response | tuple[str, int]:
         fmt, as_of = _format(), _as_of()
         year_text = request.args.get("ar", "")
         year = int(year_text) if year_text else None
-        with open_store() as store:
-            content, data_per, chosen = render_kostra(
-                kostra_catalogue, store, fmt, as_of, year, clock.now().date(), ZoneInfo(clock.settings().timezone)
-            )
+        store = get_store()
+        content, data_per, chosen = render_kostra(
+            kostra_catalogue, store, fmt, as_of, year, clock.now().date(), ZoneInfo(clock.settings().timezone)
+        )
     except (ValueError, MonitorError) as exc:
         return _form(str(exc) if isinstance(exc, MonitorError) else f"ugyldig valg: {exc}", 400)
     return _file(content, fmt, f"kostra-{chosen}-per-{data_per.replace('.', '-')}.{fmt}")

@@ -9,7 +9,7 @@ from monitor.catalogue.kostra import KostraCatalogue
 from monitor.evaluate.kostra import FRESHNESS_WORDS, STANDING_WORDS
 from monitor.report.kostra import area_for_slug, kostra_summaries
 from web import clock
-from web.views import open_store
+from web.store import get_store
 
 bp = Blueprint("kostra", __name__)
 
@@ -38,8 +38,8 @@ def _kostra() -> KostraCatalogue:
 def index() -> str:
     """Every tjenesteområde with its rows' freshness and Asker's standing."""
     kostra = _kostra()
-    with open_store() as store:
-        pages = clock.kostra_pages_for(store, kostra)
+    store = get_store()
+    pages = clock.kostra_pages_for(store, kostra)
     year, summaries = (pages[0].year if pages else kostra.layout_year), kostra_summaries(pages)
     return render_template(
         "kostra_index.html", year=year, summaries=summaries, kostra=kostra,
@@ -57,10 +57,10 @@ def area(slug: str) -> str:
         abort(404, description="Det finnes ikke noe tjenesteområde med dette navnet i KOSTRA-sammenligningen.")
     year = year_arg()
     catalogue, now = clock.catalogue(), clock.now()
-    with open_store() as store:
-        page = clock.kostra_pages_for(store, kostra, year)[kostra.areas.index(found)]
-        # The handlingsprogram's own indicator on a row's subject: its target and today's state, next to the peers.
-        evaluations = clock.kommune(store, (catalogue, now)).by_id
+    store = get_store()
+    page = clock.kostra_pages_for(store, kostra, year)[kostra.areas.index(found)]
+    # The handlingsprogram's own indicator on a row's subject: its target and today's state, next to the peers.
+    evaluations = clock.kommune(store, (catalogue, now)).by_id
     related = {
         line.row.id: (catalogue.by_id[line.row.indicator], evaluations.get(line.row.indicator))
         for line in page.rows if line.row.indicator is not None and line.row.indicator in catalogue.by_id

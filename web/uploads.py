@@ -23,7 +23,7 @@ from monitor.core.errors import ImportFileError, MonitorError
 from monitor.imports.indicators import FORMATS, import_file
 from monitor.evaluate.kostra import expected_kostra_year
 from monitor.imports.kostra import import_kostra_file, render_template_csv, template_lines
-from monitor.store.database import Store
+from web.store import get_store
 from monitor.imports.templates import find_source, held_values, import_sources, render_csv, render_xlsx, template_rows
 from web import clock
 from web.auth import current_user, login_required
@@ -106,17 +106,15 @@ def import_upload() -> ResponseReturnValue:
     user = current_user()
     assert user is not None  # login_required
     name = upload_name(upload.filename)
-    config = clock.settings()
     with tempfile.TemporaryDirectory(prefix="monitor-import-") as folder:
         path = Path(folder) / name
         upload.save(path)
         try:
-            with Store(config.db, create=False) as store:
-                store.require_current_schema()
-                if fmt == KOSTRA_FORMAT and kostra is not None:
-                    result = import_kostra_file(store, kostra, path, now=clock.now(), actor=user.username)
-                else:
-                    result = import_file(store, clock.catalogue(), path, now=clock.now(), actor=user.username, fmt=fmt)
+            store = get_store()
+            if fmt == KOSTRA_FORMAT and kostra is not None:
+                result = import_kostra_file(store, kostra, path, now=clock.now(), actor=user.username)
+            else:
+                result = import_file(store, clock.catalogue(), path, now=clock.now(), actor=user.username, fmt=fmt)
         except ImportFileError as exc:
             problems = [problem.replace(folder + "/", "") for problem in exc.problems]
             log.info("import av %r av %s avvist: %d feil", name, user.username, len(problems))
@@ -135,9 +133,8 @@ def template_download(source: str, fmt: str) -> ResponseReturnValue:
     except MonitorError:
         abort(404, description=f"Ingen importmal for «{source}».")
     now = clock.now()
-    with Store(clock.settings().db, create=False) as store:
-        store.require_current_schema()
-        held = held_values(store, catalogue)
+    store = get_store()
+    held = held_values(store, catalogue)
     rows = template_rows(chosen, held, now.year)
     if fmt == "csv":
         data = render_csv(rows)
@@ -154,9 +151,8 @@ def kostra_template_download(year: int) -> ResponseReturnValue:
     kostra = clock.kostra()
     if kostra is None or not 2015 <= year <= 2100:
         abort(404, description="Ingen KOSTRA-mal for dette året.")
-    with Store(clock.settings().db, create=False) as store:
-        store.require_current_schema()
-        lines = template_lines(kostra, store, year)
+    store = get_store()
+    lines = template_lines(kostra, store, year)
     return send_file(io.BytesIO(render_template_csv(lines)), mimetype=MIMETYPES["csv"], as_attachment=True,
                      download_name=f"import-kostra-{year}.csv", max_age=0)
 

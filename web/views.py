@@ -18,7 +18,7 @@ from monitor.report.kostra import rows_about
 from monitor.report.readmodel import overview as read_overview
 from monitor.report.sources import known_source, sources_page
 from monitor.sources.registry import label as source_label
-from monitor.store.database import Store
+from web.store import get_store
 from web import auth, charts, clock, formatting
 
 bp = Blueprint("views", __name__)
@@ -26,13 +26,6 @@ formatting.register(bp)
 
 # Links in the header (path, text, role needed to see it), shown when the app has a GET route at that path.
 NAV = (("/", "Oversikt", None), ("/kostra", "KOSTRA", None), ("/kilder", "Kilder", None), ("/eksport", "Eksport", None), ("/import", "Import", "editor"))
-
-
-def open_store() -> Store:
-    """The store, checked to be at the current schema."""
-    store = Store(clock.settings().db, create=False)
-    store.require_current_schema()
-    return store
 
 
 @bp.app_context_processor
@@ -48,16 +41,16 @@ def overview() -> str:
     """All indicators, grouped satsingsområde → hovedmål → delmål, with filters and counts."""
     args = {key: request.args.get(key, "") for key in ("area", "state", "source")}
     catalogue, now = clock.catalogue(), clock.now()
-    with open_store() as store:
+    store = get_store()
 
-        def content() -> Markup:
-            page = read_overview(catalogue, store, now, args)
-            sparklines = {line.indicator.id: charts.sparkline(line.points) for line in page.lines()}
-            return Markup(render_template("overview_content.html", page=page, sparklines=sparklines))
+    def content() -> Markup:
+        page = read_overview(catalogue, store, now, args)
+        sparklines = {line.indicator.id: charts.sparkline(line.points) for line in page.lines()}
+        return Markup(render_template("overview_content.html", page=page, sparklines=sparklines))
 
-        # The content depends only on the kommune's data, the day and the filters: render it once per
-        # (cached reads, filters); the header (who is logged in, flash messages) is rendered per request.
-        html = clock.kommune(store, (catalogue, now)).derived(("overview", tuple(sorted(args.items()))), content)
+    # The content depends only on the kommune's data, the day and the filters: render it once per
+    # (cached reads, filters); the header (who is logged in, flash messages) is rendered per request.
+    html = clock.kommune(store, (catalogue, now)).derived(("overview", tuple(sorted(args.items()))), content)
     return render_template("overview.html", content=html)
 
 
@@ -66,11 +59,11 @@ def indicator(indicator_id: str) -> str:
     """One indicator: chart, every vintage, source, clocks, fetch history and explanation."""
     kostra = clock.kostra()
     now = clock.now()
-    with open_store() as store:
-        page = indicator_page(clock.catalogue(), store, indicator_id, now)
-        peers = []
-        if page is not None and kostra is not None and any(row.indicator == indicator_id for row in kostra.rows):
-            peers = rows_about(clock.kostra_pages_for(store, kostra), indicator_id)
+    store = get_store()
+    page = indicator_page(clock.catalogue(), store, indicator_id, now)
+    peers = []
+    if page is not None and kostra is not None and any(row.indicator == indicator_id for row in kostra.rows):
+        peers = rows_about(clock.kostra_pages_for(store, kostra), indicator_id)
     if page is None:
         abort(404, description="Det finnes ingen indikator med denne id-en.")
     return render_template("indicator.html", page=page, chart=charts.chart(page.indicator, page.points, page.printed),
@@ -80,8 +73,8 @@ def indicator(indicator_id: str) -> str:
 @bp.get("/kilder")
 def sources() -> str:
     """One row per source table: last attempt, last success, the source's stamp, next run, error."""
-    with open_store() as store:
-        page = sources_page(clock.catalogue(), store, clock.now(), kostra=clock.kostra())
+    store = get_store()
+    page = sources_page(clock.catalogue(), store, clock.now(), kostra=clock.kostra())
     return render_template("sources.html", page=page)
 
 
@@ -93,8 +86,8 @@ def request_source_fetch(source: str) -> ResponseReturnValue:
         abort(404, description="Ukjent kilde.")
     user = auth.current_user()
     who = user.username if user is not None else "ukjent"
-    with open_store() as store:
-        _, new = request_fetch(store, source, who, clock.now())
+    store = get_store()
+    _, new = request_fetch(store, source, who, clock.now())
     label = source_label(source)
     if new:
         flash(f"Henting av {label} er bestilt. Planleggeren starter den innen et halvt minutt.")
