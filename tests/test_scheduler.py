@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,7 +15,9 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from support.hermetic import closed_port, source_url_env
 from support.paths import FIXTURES, REPO
+from support.waiting import ProcessOutput
 from monitor.store.fetchrequests import request_fetch
 from monitor.catalogue.kostra import load_kostra
 from monitor.core.model import RunRecord
@@ -106,9 +107,10 @@ def test_after_a_missed_run_exactly_one_catch_up_runs(store: Store) -> None:
 
     def run_source(source: str) -> None:
         ran.append(source)
-        log_run(Store(store.path), source, datetime.now(OSLO))
+        log_run(Store(store.path), source, now)
         done.set()
 
+    # APScheduler's BackgroundScheduler runs on the wall clock, so the catch-up time is now.
     now = datetime.now(OSLO)
     # Simulate a restart after downtime: the last SSB run is two days old.
     log_run(store, "ssb", now - timedelta(days=2))
@@ -117,12 +119,15 @@ def test_after_a_missed_run_exactly_one_catch_up_runs(store: Store) -> None:
     scheduler.start()
     try:
         assert done.wait(10)
-        time.sleep(1.0)
+        # The catch-up ran; the job's next run is its next daily time, not another run now.
+        job = scheduler.get_job("fetch-ssb")
+        assert job is not None and job.next_run_time == SourceJob("ssb", 8, 30).trigger(OSLO).get_next_fire_time(now, now)
+        assert job.next_run_time > now
     finally:
         scheduler.shutdown(wait=True)
     assert ran == ["ssb"]
     # A second restart right after finds nothing missed.
-    assert not needs_catch_up(store, SourceJob("ssb", 8, 30), datetime.now(OSLO), OSLO)
+    assert not needs_catch_up(store, SourceJob("ssb", 8, 30), now, OSLO)
 
 
 def test_lock_refuses_a_second_scheduler_and_takes_over_from_the_dead(store: Store) -> None:
@@ -144,27 +149,28 @@ def test_lock_refuses_a_second_scheduler_and_takes_over_from_the_dead(store: Sto
 
 
 def test_two_scheduler_processes_on_one_database(tmp_path: Path) -> None:
+    # Every source, Udir included, at a closed loopback port: the catch-up runs fail at once, off no real source.
+    sources = source_url_env(closed_port())
     env = {**os.environ, "MONITOR_DB": str(tmp_path / "x.db"), "MONITOR_CATALOGUE": str(REPO / "indicators.yaml"),
-           "MONITOR_RAW_DIR": str(tmp_path / "raw"), "MONITOR_SSB_URL": "http://127.0.0.1:9",
-           "MONITOR_FHI_URL": "http://127.0.0.1:9"}
+           "MONITOR_RAW_DIR": str(tmp_path / "raw"), **sources}
+    assert {"MONITOR_SSB_URL", "MONITOR_FHI_URL", "MONITOR_UDIR_URL"} <= set(sources)
     script = str(Path(sys.executable).parent / "monitor")
     subprocess.run([script, "init"], env=env, check=True, capture_output=True, timeout=60)
     first = subprocess.Popen([script, "schedule"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = ProcessOutput(first)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with Store(tmp_path / "x.db") as peek:
-                if peek.conn.execute("SELECT COUNT(*) FROM scheduler_lock").fetchone()[0]:
-                    break
-            time.sleep(0.2)
+        # The first scheduler prints this once it holds the lock.
+        assert output.wait_for("Planleggeren kjører mot", timeout=20), output.text
+        with Store(tmp_path / "x.db") as peek:
+            assert peek.conn.execute("SELECT COUNT(*) FROM scheduler_lock").fetchone()[0] == 1
         second = subprocess.run([script, "schedule"], env=env, capture_output=True, text=True, timeout=60)
         assert second.returncode == 1
         assert "en annen planlegger kjører allerede" in second.stderr and "Traceback" not in second.stderr
     finally:
         first.send_signal(signal.SIGTERM)
-        output, _ = first.communicate(timeout=30)
-    assert first.returncode == 0, output
-    assert "Planleggeren er stoppet." in output
+        text = output.finish(timeout=30)
+    assert first.returncode == 0, text
+    assert "Planleggeren er stoppet." in text
     with Store(tmp_path / "x.db") as after:
         assert after.conn.execute("SELECT COUNT(*) FROM scheduler_lock").fetchone()[0] == 0
 
@@ -182,24 +188,24 @@ def test_the_scheduler_fetches_the_kostra_comparison(tmp_path: Path) -> None:
         tables = sorted({series.table for _, series in load_kostra(REPO / "kostra.yaml").fetched_series})
         with Store(tmp_path / "x.db") as store:
             # The other sources ran just now (no catch-up for them); an admin asked for a KOSTRA fetch on /kilder.
+            # `monitor schedule` reads the wall clock, so "just now" is the wall clock here too.
+            wall_now = datetime.now(OSLO)
             for source in ("ssb", "fhi", "udir"):
-                log_run(store, source, datetime.now(OSLO))
-            request_fetch(store, "ssb-kostra", "anne", datetime.now(OSLO))
+                log_run(store, source, wall_now)
+            request_fetch(store, "ssb-kostra", "anne", wall_now)
         process = subprocess.Popen([script, "schedule"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    text=True)
+        watched = ProcessOutput(process)
         try:
-            deadline = time.monotonic() + 60
-            done: list[str] = []
-            finished = None
-            while time.monotonic() < deadline and (len(done) < len(tables) or finished is None):
-                with Store(tmp_path / "x.db") as peek:
-                    done = [row[0] for row in peek.conn.execute(
-                        "SELECT target FROM fetch_runs WHERE source = 'ssb-kostra' AND outcome = 'ok'")]
-                    finished = peek.conn.execute("SELECT finished_at FROM fetch_requests").fetchone()[0]
-                time.sleep(0.3)
+            # Logged once the requested fetch has run and the request is marked done.
+            assert watched.wait_for("henting av ssb-kostra bestilt av anne er utført", timeout=60), watched.text
         finally:
             process.send_signal(signal.SIGTERM)
-            output, _ = process.communicate(timeout=30)
+            output = watched.finish(timeout=30)
+    with Store(tmp_path / "x.db") as peek:
+        done = [row[0] for row in peek.conn.execute(
+            "SELECT target FROM fetch_runs WHERE source = 'ssb-kostra' AND outcome = 'ok'")]
+        assert peek.conn.execute("SELECT finished_at FROM fetch_requests").fetchone()[0] is not None
     assert sorted(done) == tables, output
     assert "henting av ssb-kostra bestilt av anne er utført" in output
     with Store(tmp_path / "x.db") as store:
