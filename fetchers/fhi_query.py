@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fetchers.fhi import data_request
+from fetchers.meaning import LabelOf, meaning_problems
 from monitor.core.fetchspec import CatalogueView, FhiFetch, FhiSeries, Municipality
 
 _PERIOD = re.compile(r"^(\d{4})_(\d{4})$")
@@ -91,10 +92,34 @@ def category_values(dimension: dict[str, Any]) -> list[str]:
     return found
 
 
+def category_labels(dimension: dict[str, Any]) -> dict[str, str]:
+    """Every category code of a `/dimension` entry with its label (children included)."""
+    found: dict[str, str] = {}
+
+    def walk(categories: Any) -> None:
+        for category in categories or []:
+            if isinstance(category, dict):
+                if category.get("value") is not None and category.get("label") is not None:
+                    found.setdefault(str(category["value"]), str(category["label"]))
+                walk(category.get("children"))
+
+    walk(dimension.get("categories"))
+    return found
+
+
+def series_meaning_problems(series: FhiSeries, label_of: LabelOf, unit_of: LabelOf | None) -> list[str]:
+    """Every selected code whose FHI label is not the catalogue's; with `unit_of` (a data response: FHI's `/dimension`
+    states no units), also a measure whose unit is not the series' `unit`."""
+    measure = (series.measure_dimension, series.codes(series.measure_dimension))
+    return meaning_problems(series.expected_labels(), label_of, unit=series.unit, unit_codes=measure, unit_of=unit_of)
+
+
 def check_series_against_dimensions(
     series: FhiSeries, dimensions: dict[str, Any], municipality: Municipality
 ) -> list[str]:
-    """What the series asks for that the table lacks, and the table's dimensions the series does not name."""
+    """What the series asks for that the table lacks, the table's dimensions the series does not name, and every
+    labelled code whose label in `/dimension` is not the catalogue's (the unit is not checked here: `/dimension`
+    states none; the fetch checks it in the data response)."""
     listed = dimensions.get("dimensions")
     if not isinstance(listed, list):
         return ["svaret fra /dimension har ingen liste `dimensions`"]
@@ -117,4 +142,5 @@ def check_series_against_dimensions(
             f"katalogen velger ingen kategori i dimensjonen {', '.join(map(repr, unnamed))} "
             "(FHI krever et filter for hver dimensjon)"
         )
-    return problems
+    labels = {str(d.get("code")): category_labels(d) for d in listed if isinstance(d, dict) and d.get("code")}
+    return problems + series_meaning_problems(series, lambda dimension, code: labels.get(dimension, {}).get(code), None)

@@ -19,8 +19,9 @@ from typing import Any
 
 from fetchers.fhi import FhiClient
 from fetchers.fhi_extract import extract
-from fetchers.fhi_query import build_requests, fhi_series, period_of
+from fetchers.fhi_query import build_requests, fhi_series, period_of, series_meaning_problems
 from fetchers.jsonstat import Dataset, parse_dataset
+from fetchers.meaning import dataset_label_of, dataset_unit_of, require_meaning
 from monitor.core.fetchspec import CatalogueView, Municipality
 from monitor.core.errors import FetchError
 from monitor.core.model import Series, TableMeta
@@ -36,6 +37,8 @@ class FhiSource:
         self.client = client
         self.catalogue = catalogue
         self.bodies = build_requests(catalogue)
+        # whose a series is, for the line a meaning mismatch fails the table with (by object: series are unhashable)
+        self._owners = {id(series): f"{indicator_id} (serie {name})" for indicator_id, name, series in fhi_series(catalogue)}
         self._time_dimension = {series.table: series.time_dimension for _, _, series in fhi_series(catalogue)}
         self._clock = clock or (lambda: datetime.now(UTC))
         self._known: dict[str, TableMeta] = {}  # what this run's listings said, by "sourceId/tableId"
@@ -89,7 +92,10 @@ class FhiSource:
         return parse_dataset(body)
 
     def extract(self, dataset: Dataset, series: Any, municipality: Municipality) -> Series:
-        """The series' points from an FHI dataset."""
+        """The series' points from an FHI dataset, once its labelled codes and unit still mean what the catalogue says
+        (a mismatch is a FetchError: the table fails and nothing of it is stored)."""
+        problems = series_meaning_problems(series, dataset_label_of(dataset), dataset_unit_of(dataset))
+        require_meaning(series.table, self._owners.get(id(series)), problems)
         return extract(dataset, series.table, series, municipality)
 
     def table_meta(self, table: str, dataset: Dataset, listed: TableMeta | None) -> TableMeta:

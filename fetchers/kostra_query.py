@@ -18,7 +18,8 @@ from typing import Any
 
 from fetchers.jsonstat import Dataset
 from fetchers.ssb_extract import check_structure
-from fetchers.ssb_query import Selection, agreed, ordered_selection, period_of, time_codes
+from fetchers.meaning import dataset_label_of, dataset_unit_of, require_meaning
+from fetchers.ssb_query import Selection, agreed, ordered_selection, period_of, series_meaning_problems, time_codes
 from monitor.core.fetchspec import SsbSeries
 from monitor.core.model import Point, Series
 
@@ -85,15 +86,20 @@ def _selection(
     return ordered_selection(table, values, time_dimension, region_dimension, meta)
 
 
-def extract_regions(dataset: Dataset, table: str, series: SsbSeries, regions: Sequence[RegionHistory]) -> dict[str, Series]:
+def extract_regions(
+    dataset: Dataset, table: str, series: SsbSeries, regions: Sequence[RegionHistory], owner: str | None = None
+) -> dict[str, Series]:
     """The series' points per region store code, each year from the code valid that year.
 
     Public code disagrees on whether KOSTRA tables keep a merged kommune's figures under its old code or move them
     to the current one (ssb-tables.md §0.3), so where the code valid in a year has no figure, the current code's
     figure for that year is taken instead. A region with no cell for a year has no point; a list of codes in
-    `select` is summed, and a status in any summed cell makes the sum that status.
+    `select` is summed, and a status in any summed cell makes the sum that status. A labelled code that means
+    something else in the response, or a ContentsCode in another unit, fails the table (FetchError naming `owner`,
+    the row).
     """
     check_structure(dataset, table, series)
+    require_meaning(table, owner, series_meaning_problems(series, dataset_label_of(dataset), dataset_unit_of(dataset)))
     position = {dimension: index for index, dimension in enumerate(dataset.ids)}
     fixed = [(position[dimension], frozenset(series.codes(dimension))) for dimension in series.select]
     region_at = position[series.region.dimension]

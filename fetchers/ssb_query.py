@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
+from fetchers.meaning import LabelOf, meaning_problems, metadata_label_of, metadata_unit_of
 from monitor.core.fetchspec import CatalogueView, Municipality, PeriodMap, SsbFetch, SsbSeries
 
 AGGREGATED = "aggregated"
@@ -259,7 +260,8 @@ def check_series_against_metadata(
     response), or else when the dimension offers the codelist and, if `codelists` (`GET /codelists/{id}` bodies by
     id) is given, the codelist has the code. Checked: every dimension and value code the series uses; that the time
     dimension has codes for the series' period map from its first year; that every other dimension can be
-    eliminated (PxWebApi v2 requires a selection for the others).
+    eliminated (PxWebApi v2 requires a selection for the others); and that every labelled code still means what
+    the catalogue says (its `labels`) and the ContentsCode has the catalogue's `unit` (fetchers.meaning).
     """
     problems: list[str] = []
     ids = list(metadata.get("id") or [])
@@ -329,4 +331,10 @@ def check_series_against_metadata(
         extension = (dimensions.get(dimension) or {}).get("extension") or {}
         if extension.get("elimination") is False:
             problems.append(f"dimensjonen {dimension!r} kan ikke elimineres og må stå i `select`")
-    return problems
+    return problems + series_meaning_problems(series, metadata_label_of(metadata), metadata_unit_of(metadata))
+
+
+def series_meaning_problems(series: SsbSeries, label_of: LabelOf, unit_of: LabelOf) -> list[str]:
+    """Every selected code whose SSB label is not the catalogue's, and a ContentsCode whose unit is not its `unit`."""
+    contents = ("ContentsCode", series.codes("ContentsCode"))
+    return meaning_problems(series.expected_labels(), label_of, unit=series.unit, unit_codes=contents, unit_of=unit_of)

@@ -11,9 +11,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fetchers.jsonstat import Dataset, parse_dataset
+from fetchers.meaning import dataset_label_of, dataset_unit_of, require_meaning
 from fetchers.ssb import SsbClient
 from fetchers.ssb_extract import extract
-from fetchers.ssb_query import Selection, build_selections, selection_body, split_selection
+from fetchers.ssb_query import Selection, all_series, build_selections, selection_body, series_meaning_problems, split_selection
 from monitor.core.fetchspec import CatalogueView, Municipality
 from monitor.core.errors import FetchError, TooManyCells
 from monitor.core.model import Series, TableMeta
@@ -72,6 +73,9 @@ class SsbSource:
         self.label = label
         self.rebuild: SelectionBuilder = selections
         self.selections = selections(None)
+        # whose a series is, for the line a meaning mismatch fails the table with (by object: series are unhashable)
+        owned = all_series(catalogue) if catalogue is not None else []
+        self._owners = {id(series): f"{indicator_id} (serie {name})" for indicator_id, name, series in owned}
 
     @property
     def requests(self) -> int:
@@ -104,7 +108,10 @@ class SsbSource:
         return parse_dataset(body)
 
     def extract(self, dataset: Dataset, series: Any, municipality: Municipality) -> Series:
-        """The series' points from an SSB dataset."""
+        """The series' points from an SSB dataset, once its labelled codes and unit still mean what the catalogue says
+        (a mismatch is a FetchError: the table fails and nothing of it is stored)."""
+        problems = series_meaning_problems(series, dataset_label_of(dataset), dataset_unit_of(dataset))
+        require_meaning(series.table, self._owners.get(id(series)), problems)
         return extract(dataset, series.table, series, municipality)
 
     def table_meta(self, table: str, dataset: Dataset, listed: TableMeta | None) -> TableMeta:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from fetchers.jsonstat import Dataset, JsonStatError
+from fetchers.meaning import LabelOf, meaning_problems, require_meaning
 from fetchers.udir import ALL, DIMENSIONS, MISSING, SUPPRESSED, UdirClient, filter_text, rows_dataset, school_year
 from monitor.core.fetchspec import CatalogueView, Municipality, UdirFetch, UdirSeries
 from monitor.core.errors import FetchError
@@ -194,8 +195,11 @@ class UdirSource:
             return rows_dataset(body)
 
     def extract(self, dataset: Dataset, series: Any, municipality: Municipality) -> Series:
-        """The series' points by period for the kommune."""
+        """The series' points by period for the kommune, once its grade and question still mean what the catalogue
+        says (the rows' Trinnnavn and Spoersmaalgruppe/-navn; a mismatch fails the table and nothing is stored)."""
         with self.loud(series.table):
+            owner = next((f"{i} (serie {n})" for i, n, one in self.by_table.get(series.table, []) if one is series), None)
+            require_meaning(series.table, owner, meaning_problems(series.expected_labels(), rows_label_of(dataset)))
             return extract(dataset, series, municipality)
 
     def table_meta(self, table: str, dataset: Dataset, listed: TableMeta | None) -> TableMeta:
@@ -249,8 +253,33 @@ def extract(dataset: Dataset, series: UdirSeries, municipality: Municipality) ->
     return result
 
 
+ROW_DIMENSION = {"TrinnID": "Trinn", "SpoersmaalID": "Spoersmaal"}  # a filter → its dimension in rows_dataset
+
+
+def rows_label_of(dataset: Dataset) -> LabelOf:
+    """The label the data rows give a filter's code (Trinnnavn; Spoersmaalnavn, or Spoersmaalgruppe for an index)."""
+
+    def label_of(name: str, code: str) -> str | None:
+        return (dataset.labels.get(ROW_DIMENSION.get(name, name)) or {}).get(code)
+
+    return label_of
+
+
+def filter_label_of(values: dict[str, list[dict[str, Any]]]) -> LabelOf:
+    """The `navn` filterVerdier gives a filter's code."""
+
+    def label_of(name: str, code: str) -> str | None:
+        for entry in values.get(name) or []:
+            if str(entry.get("kode")).strip() == code and entry.get("navn") is not None:
+                return str(entry["navn"])
+        return None
+
+    return label_of
+
+
 def check_table(client: UdirClient, catalogue: CatalogueView, table: str, open_tables: set[str]) -> list[str]:
-    """`validate --online` for one table: still open, every series' codes in filterVerdier, its column in the rows.
+    """`validate --online` for one table: still open, every series' codes in filterVerdier with the catalogue's labels
+    (`navn`; Udir states no unit, so none is checked), its column in the rows.
 
     Costs three requests: filterVerdier, and sideData and one page for the newest school year.
     """
@@ -264,6 +293,9 @@ def check_table(client: UdirClient, catalogue: CatalogueView, table: str, open_t
             build_filters(table, values, [one], catalogue.municipality)
         except FetchError as exc:
             problems.append(f"{indicator} (serie {name}): {str(exc).removeprefix(f'tabell {table}: ')}")
+            continue
+        for problem in meaning_problems(one.expected_labels(), filter_label_of(values)):
+            problems.append(f"{indicator} (serie {name}): {problem}")
     if problems:
         return problems
     filters = build_filters(table, values, [one for _, _, one in entries], catalogue.municipality)

@@ -12,6 +12,46 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 
+# dimension → the source's label of the selected code (a string, when the dimension selects one code), or value code →
+# label (any number of the selected codes). A label may be a distinctive part of the source's label: it matches when it
+# is a case-insensitive, whitespace-normalised substring of the label the source gives the code.
+Labels = dict[str, str | dict[str, str]]
+
+
+def _check_labels(labels: Labels, select: Any) -> None:
+    """Every labelled dimension is in `select`, every labelled code is selected there, and no label is blank."""
+    for dimension, given in labels.items():
+        if dimension not in select:
+            raise ValueError(f"`labels.{dimension}`: dimensjonen står ikke i `select`")
+        chosen = select[dimension]
+        codes = [chosen] if isinstance(chosen, str) else list(chosen)
+        if isinstance(given, str):
+            if len(codes) != 1:
+                raise ValueError(
+                    f"`labels.{dimension}`: dimensjonen velger {len(codes)} koder; gi etiketten per kode "
+                    "({kode: etikett})"
+                )
+            given = {codes[0]: given}
+        for code, label in given.items():
+            if code not in codes:
+                raise ValueError(f"`labels.{dimension}`: koden {code!r} er ikke valgt i `select.{dimension}`")
+            if not label.strip():
+                raise ValueError(f"`labels.{dimension}.{code}`: etiketten er tom")
+
+
+def expected_labels(labels: Labels, select: Any) -> list[tuple[str, str, str]]:
+    """(dimension, code, expected label) for every label given, in the order of `select` and its codes."""
+    found: list[tuple[str, str, str]] = []
+    for dimension, chosen in select.items():
+        given = labels.get(dimension)
+        if given is None:
+            continue
+        codes = [chosen] if isinstance(chosen, str) else list(chosen)
+        by_code = {codes[0]: given} if isinstance(given, str) else given
+        found += [(dimension, code, by_code[code]) for code in codes if code in by_code]
+    return found
+
+
 class MunicipalityCode(BaseModel):
     """One code in the kommune's code history, valid for the given years (inclusive)."""
 
@@ -101,6 +141,8 @@ class SsbSeries(BaseModel):
     time_dimension: str = "Tid"
     period: PeriodMap = PeriodMap.YEAR
     first_year: int = Field(default=2015, ge=1950, le=2100)
+    labels: Labels = {}  # what the selected codes mean: SSB's label of each (see `Labels`)
+    unit: str | None = Field(default=None, min_length=1)  # SSB's unit of the ContentsCode (category.unit[code].base)
 
     @field_validator("select")
     @classmethod
@@ -120,7 +162,12 @@ class SsbSeries(BaseModel):
         stray = sorted(set(self.codelists) - set(self.select))
         if stray:
             raise ValueError(f"`codelists` gjelder dimensjoner som ikke står i `select`: {', '.join(stray)}")
+        _check_labels(self.labels, self.select)
         return self
+
+    def expected_labels(self) -> list[tuple[str, str, str]]:
+        """(dimension, code, expected label) for every labelled code of `select`."""
+        return expected_labels(self.labels, self.select)
 
     def codes(self, dimension: str) -> list[str]:
         """The value codes selected for a dimension of `select`, as a list."""
@@ -176,6 +223,20 @@ def _check_series_use(value: Expr, names: set[str]) -> None:
         raise ValueError(f"serier som ikke brukes i `value`: {', '.join(unused)}")
 
 
+class SsbCrossCheck(BaseModel):
+    """A second SSB series that should give the same figures as one series of the fetch (e.g. 12134 against 12143).
+
+    Never stored and never part of the value: `monitor validate --online` fetches both and reports every year in
+    which both have a number and they differ by more than `tolerance` (in the series' own unit).
+    """
+
+    model_config = _STRICT
+
+    against: str = Field(min_length=1)  # the name of a series of the same fetch block
+    series: SsbSeries
+    tolerance: float = Field(default=0.05, ge=0)
+
+
 class SsbFetch(BaseModel):
     """How an SSB indicator is fetched: named series, and the value as a series or a transform of them."""
 
@@ -184,10 +245,13 @@ class SsbFetch(BaseModel):
     kind: Literal["ssb"] = "ssb"
     series: dict[str, SsbSeries] = Field(min_length=1)
     value: Expr
+    cross_check: SsbCrossCheck | None = None
 
     @model_validator(mode="after")
     def _known_series(self) -> SsbFetch:
         _check_series_use(self.value, set(self.series))
+        if self.cross_check is not None and self.cross_check.against not in self.series:
+            raise ValueError(f"`cross_check.against`: ukjent serie {self.cross_check.against!r}")
         return self
 
 
@@ -218,6 +282,8 @@ class FhiSeries(BaseModel):
     measure_dimension: str = Field(default="MEASURE_TYPE", min_length=1)
     select: dict[str, str | list[str]] = Field(min_length=1)
     first_year: int = Field(default=2015, ge=1950, le=2100)
+    labels: Labels = {}  # what the selected codes mean: FHI's label of each (see `Labels`)
+    unit: str | None = Field(default=None, min_length=1)  # FHI's unit of the measure (category.unit[code].label)
 
     @field_validator("select")
     @classmethod
@@ -233,7 +299,12 @@ class FhiSeries(BaseModel):
             raise ValueError("`select` skal ikke ha geografi- eller tidsdimensjonen")
         if self.measure_dimension not in self.select:
             raise ValueError(f"`select` må ha {self.measure_dimension} (hvilket måltall: RATE, MEIS, SMR, TELLER …)")
+        _check_labels(self.labels, self.select)
         return self
+
+    def expected_labels(self) -> list[tuple[str, str, str]]:
+        """(dimension, code, expected label) for every labelled code of `select`."""
+        return expected_labels(self.labels, self.select)
 
     @property
     def source_id(self) -> str:
@@ -292,6 +363,17 @@ class UdirSeries(BaseModel):
     measure: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9]*$")
     select: dict[UdirFilter, Annotated[str, Field(min_length=1)]] = Field(min_length=1)
     first_year: int = Field(default=2021, ge=1990, le=2100)
+    # what the selected codes mean: Udir's `navn` of each (see `Labels`). Udir states no unit: there is no `unit`.
+    labels: dict[UdirFilter, str] = {}
+
+    @model_validator(mode="after")
+    def _labels_selected(self) -> UdirSeries:
+        _check_labels({str(name): label for name, label in self.labels.items()}, self.select)
+        return self
+
+    def expected_labels(self) -> list[tuple[str, str, str]]:
+        """(filter, code, expected label) for every labelled filter of `select`."""
+        return expected_labels({str(name): label for name, label in self.labels.items()}, self.select)
 
 
 class UdirFetch(BaseModel):

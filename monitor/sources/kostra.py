@@ -68,7 +68,7 @@ class KostraPlan:
                 continue
             per_region: dict[str, Series] = {}
             for dataset in datasets:
-                for store_code, points in extract_regions(dataset, table, series, self.regions).items():
+                for store_code, points in extract_regions(dataset, table, series, self.regions, row.id).items():
                     per_region.setdefault(store_code, {}).update(points)
             stamp = max((d.updated for d in datasets if d.updated), default=None)
             for store_code, points in per_region.items():
