@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from support.paths import FIXTURES, OSLO, REPO
+from support.waiting import wait_until
 from support.fake_pxwebapi import FAULTS, TOO_MANY_CELLS, FakePxWebApi, Problem, category_codes, expand_expression
 
 FAKE = FIXTURES / "fake-pxweb"
@@ -552,7 +553,7 @@ def test_clean_shutdown_with_open_connections_and_a_pending_delay() -> None:
 
     slow = threading.Thread(target=slow_request, daemon=True)
     slow.start()
-    time.sleep(0.1)
+    assert wait_until(lambda: server.path_counts["/config"] == 2, timeout=5)  # the slow request has arrived
     started = time.monotonic()
     server.stop()
     assert time.monotonic() - started < 2

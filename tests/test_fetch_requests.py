@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from support.paths import REPO
+from support.waiting import ProcessOutput
 from monitor.store.fetchrequests import claim_pending, latest_requests, request_fetch, run_pending
 from monitor.service.scheduler import REQUEST_INTERVAL, build_scheduler
 from monitor.store.database import Store
@@ -101,20 +101,17 @@ def test_monitor_schedule_carries_out_a_request_made_in_the_ui(tmp_path: Path) -
     script = str(Path(sys.executable).parent / "monitor")
     subprocess.run([script, "init"], env=env, check=True, capture_output=True, timeout=60)
     with Store(tmp_path / "x.db") as store:
-        request_fetch(store, "ssb", "anne", datetime.now(OSLO))
+        request_fetch(store, "ssb", "anne", NOW)
     process = subprocess.Popen([script, "schedule"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    watched = ProcessOutput(process)
     try:
-        deadline = time.monotonic() + 60
-        finished = None
-        while finished is None and time.monotonic() < deadline:
-            time.sleep(0.3)
-            with Store(tmp_path / "x.db") as peek:
-                finished = peek.conn.execute("SELECT finished_at FROM fetch_requests").fetchone()[0]
+        # Logged once the request has been carried out and marked finished.
+        assert watched.wait_for("henting av ssb bestilt av anne er utført", timeout=60), watched.text
     finally:
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=60)
-    assert finished is not None, output
-    assert "henting av ssb bestilt av anne er utført" in output
+        output = watched.finish(timeout=60)
+    with Store(tmp_path / "x.db") as peek:
+        assert peek.conn.execute("SELECT finished_at FROM fetch_requests").fetchone()[0] is not None, output
     with Store(tmp_path / "x.db") as after:
         # SSB is unreachable here: the fetch ran and logged its failures.
         assert after.conn.execute("SELECT COUNT(*) FROM fetch_runs WHERE source = 'ssb' AND outcome = 'failed'").fetchone()[0] >= 18

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,8 +22,10 @@ from support.paths import REPO
 from monitor.store.fetchrequests import request_fetch
 from monitor.store.database import Store
 from support.smtp_server import SmtpServer
+from support.waiting import ProcessOutput
 
 OSLO = ZoneInfo("Europe/Oslo")
+NOW = datetime(2026, 11, 27, 9, 30, tzinfo=OSLO)  # when anne asked; the scheduler carries out any waiting request
 SMTP_PASSWORD = "smtp-Hemmelig-passord-77"
 SECRET_KEY = "okt-hemmelig-nokkel-0123456789abcdef"
 SCRIPT = str(Path(sys.executable).parent / "monitor")
@@ -44,19 +45,17 @@ def test_schedule_and_alerts_send_never_print_the_smtp_password_or_the_secret_ke
                "MONITOR_ALERT_TO": "drift@asker.test", "MONITOR_SECRET_KEY": SECRET_KEY}
         subprocess.run([SCRIPT, "init"], env=env, check=True, capture_output=True, timeout=60)
         with Store(tmp_path / "x.db") as store:
-            request_fetch(store, "ssb", "anne", datetime.now(OSLO))
+            request_fetch(store, "ssb", "anne", NOW)
         process = subprocess.Popen([SCRIPT, "schedule"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        watched = ProcessOutput(process)
         try:
-            deadline = time.monotonic() + 60
-            finished = None
-            while finished is None and time.monotonic() < deadline:
-                time.sleep(0.3)
-                with Store(tmp_path / "x.db") as peek:
-                    finished = peek.conn.execute("SELECT finished_at FROM fetch_requests").fetchone()[0]
+            # Logged once the request has been carried out (and its alerts tried).
+            assert watched.wait_for("henting av ssb bestilt av anne er utført", timeout=60), watched.text
         finally:
             process.send_signal(signal.SIGTERM)
-            scheduled, _ = process.communicate(timeout=60)
-        assert finished is not None, scheduled
+            scheduled = watched.finish(timeout=60)
+        with Store(tmp_path / "x.db") as peek:
+            assert peek.conn.execute("SELECT finished_at FROM fetch_requests").fetchone()[0] is not None, scheduled
         sent = subprocess.run([SCRIPT, "alerts", "send"], env=env, capture_output=True, text=True, timeout=60)
         tested = subprocess.run([SCRIPT, "alerts", "test"], env=env, capture_output=True, text=True, timeout=60)
     finally:

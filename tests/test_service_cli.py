@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -17,6 +16,7 @@ from markupsafe import escape
 from click.testing import CliRunner
 
 from support.paths import FIXTURES, REPO
+from support.waiting import wait_until
 from monitor.cli.main import cli
 from monitor.store.database import Store
 
@@ -62,14 +62,18 @@ def free_port() -> int:
 
 
 def wait_for(url: str, seconds: float = 30) -> httpx.Response:
-    deadline = time.monotonic() + seconds
-    while True:
+    """The first answer from `url`, once the server listens (it prints its address before it binds)."""
+    answers: list[httpx.Response] = []
+
+    def answered() -> bool:
         try:
-            return httpx.get(url, timeout=5)
+            answers.append(httpx.get(url, timeout=5))
         except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+            return False
+        return True
+
+    assert wait_until(answered, timeout=seconds), f"{url} did not answer within {seconds} s"
+    return answers[0]
 
 
 @pytest.mark.parametrize("command", ["serve", "run"])

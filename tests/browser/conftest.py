@@ -17,7 +17,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import pytest
 
 from support.fake_fhi import FakeFhi  # tests/ is on sys.path through the top-level conftest
 from support.fake_pxwebapi import FakePxWebApi
+from support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("MONITOR_CHROMIUM", "/usr/bin/chromium"))
@@ -103,16 +103,19 @@ def base_url(seeded_env: dict[str, str]) -> Iterator[str]:
     process = subprocess.Popen([MONITOR, "serve", "--port", str(port)], env=seeded_env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
+
+    def answered_or_exited() -> bool:
+        if process.poll() is not None:
+            return True
         try:
             httpx.get(url + "/healthz", timeout=2)
-            break
         except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.communicate(timeout=5)[0] if process.poll() is not None else ""
-                pytest.fail(f"monitor serve did not answer on {url}: {output}")
-            time.sleep(0.2)
+            return False
+        return True
+
+    if not wait_until(answered_or_exited, timeout=30) or process.poll() is not None:
+        output = process.communicate(timeout=5)[0] if process.poll() is not None else ""
+        pytest.fail(f"monitor serve did not answer on {url}: {output}")
     try:
         yield url
     finally:
