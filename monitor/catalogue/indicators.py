@@ -81,6 +81,8 @@ class Source(BaseModel):
     kind: SourceKind
     name: str = Field(min_length=1)
     table: str | list[str] | None = None
+    # a printed table SSB has replaced → its successor, which `fetch` may use instead (e.g. "10314": "14490")
+    replaced_by: dict[str, str] = {}
 
     @field_validator("table")
     @classmethod
@@ -96,6 +98,12 @@ class Source(BaseModel):
             raise ValueError("en SSB-kilde må ha `table` (det femsifrede tabellnummeret, eller en liste)")
         if self.kind is not SourceKind.SSB and self.table is not None:
             raise ValueError(f"`table` gjelder bare SSB-kilder, ikke kind '{self.kind.value}'")
+        stray = sorted(set(self.replaced_by) - set(self.tables))
+        if stray:
+            raise ValueError(f"`replaced_by` nevner tabell(er) som ikke står i `table`: {', '.join(stray)}")
+        for number in self.replaced_by.values():
+            if not re.fullmatch(r"\d{5}", number):
+                raise ValueError(f"`replaced_by`: tabellnummeret {number!r} må være fem sifre i anførselstegn")
         return self
 
     @property
@@ -104,6 +112,11 @@ class Source(BaseModel):
         if self.table is None:
             return []
         return [self.table] if isinstance(self.table, str) else list(self.table)
+
+    @property
+    def fetch_tables(self) -> list[str]:
+        """The tables a `fetch` may use: the printed ones, each replaced by its successor where SSB replaced it."""
+        return [self.replaced_by.get(table, table) for table in self.tables]
 
 
 class BandsTarget(BaseModel):
@@ -198,9 +211,12 @@ class Indicator(BaseModel):
         if self.fetch is not None and self.fetch.kind != self.source.kind.value:
             raise ValueError(f"`fetch` av kind '{self.fetch.kind}' passer ikke til kilden '{self.source.kind.value}'")
         if isinstance(self.fetch, SsbFetch):
-            stray = sorted({s.table for s in self.fetch.series.values()} - set(self.source.tables))
+            used = {s.table for s in self.fetch.series.values()}  # a cross_check may read any table
+            stray = sorted(used - set(self.source.tables) - set(self.source.fetch_tables))
             if stray:
-                raise ValueError(f"`fetch` bruker tabell(er) som ikke står i source.table: {', '.join(stray)}")
+                raise ValueError(
+                    f"`fetch` bruker tabell(er) som ikke står i source.table eller source.replaced_by: {', '.join(stray)}"
+                )
         return self
 
     @field_validator("target")

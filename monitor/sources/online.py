@@ -6,12 +6,16 @@ import json
 
 from fetchers.fhi import FhiClient
 from fetchers.fhi_query import check_series_against_dimensions, fhi_series
+from fetchers.jsonstat import parse_dataset
 from fetchers.ssb import SsbClient
-from fetchers.ssb_query import check_series_against_metadata
+from fetchers.ssb_extract import extract
+from fetchers.ssb_query import Selection, check_series_against_metadata, region_codes, selection_body
 from fetchers.udir import UdirClient
 from fetchers.udir_source import check_table, udir_series, unstable_hint
-from monitor.catalogue.indicators import Catalogue, FhiSeries, SsbFetch
+from monitor.catalogue.indicators import Catalogue, FhiSeries, SsbFetch, SsbSeries
 from monitor.core.errors import FetchError
+from monitor.core.fetchspec import Municipality
+from monitor.core.model import Series
 
 
 def check_ssb_online(catalogue: Catalogue, client: SsbClient) -> tuple[int, list[str]]:
@@ -23,6 +27,8 @@ def check_ssb_online(catalogue: Catalogue, client: SsbClient) -> tuple[int, list
             continue
         for name, series in indicator.fetch.series.items():
             by_table.setdefault(series.table, []).append((indicator.id, name))
+        if indicator.fetch.cross_check is not None:
+            by_table.setdefault(indicator.fetch.cross_check.series.table, []).append((indicator.id, CROSS_CHECK))
     try:
         client.load_config()
     except FetchError as exc:
@@ -42,10 +48,69 @@ def check_ssb_online(catalogue: Catalogue, client: SsbClient) -> tuple[int, list
         for indicator_id, name in by_table[table]:
             fetch = catalogue.get(indicator_id).fetch
             assert isinstance(fetch, SsbFetch)
-            series = fetch.series[name]
+            if name == CROSS_CHECK:
+                assert fetch.cross_check is not None
+                series = fetch.cross_check.series
+            else:
+                series = fetch.series[name]
             for problem in check_series_against_metadata(series, metadata, catalogue.municipality):
                 problems.append(f"SSB {table}: {indicator_id} (serie {name}): {problem}")
+    problems += cross_check_ssb(catalogue, client)
     return len(by_table), problems
+
+
+CROSS_CHECK = "cross_check"  # the name a cross-check series goes by in the lines above
+
+
+def _series_values(client: SsbClient, series: SsbSeries, municipality: Municipality) -> Series:
+    """One series on its own: one POST with exactly its codes, every time code from its first year on."""
+    values = {
+        series.region.dimension: tuple(region_codes(series, municipality)),
+        **{dimension: tuple(series.codes(dimension)) for dimension in series.select},
+        series.time_dimension: ("*",),
+    }
+    selection = Selection(
+        series.table, values, codelists={**series.codelists, **(
+            {series.region.dimension: series.region.codelist} if series.region.codelist else {})},
+        time_dimension=series.time_dimension, region_dimension=series.region.dimension,
+    )
+    return extract(parse_dataset(client.data(series.table, selection_body(selection))), series.table, series, municipality)
+
+
+def cross_check_ssb(catalogue: Catalogue, client: SsbClient) -> list[str]:
+    """Every `cross_check` of the catalogue: both series fetched, one line for each year they disagree on.
+
+    A year counts when both have a number; the series' own units are compared, so `tolerance` is in that unit.
+    """
+    problems: list[str] = []
+    for indicator in catalogue.indicators:
+        fetch = indicator.fetch
+        if not isinstance(fetch, SsbFetch) or fetch.cross_check is None:
+            continue
+        check = fetch.cross_check
+        main = fetch.series[check.against]
+        label = f"SSB kryssjekk {indicator.id}: {main.table} mot {check.series.table}"
+        try:
+            ours = _series_values(client, main, catalogue.municipality)
+            theirs = _series_values(client, check.series, catalogue.municipality)
+        except (FetchError, ValueError) as exc:
+            problems.append(f"{label}: kunne ikke hentes ({exc})")
+            continue
+        both = sorted(
+            period for period in set(ours) & set(theirs)
+            if ours[period].value is not None and theirs[period].value is not None
+        )
+        if not both:
+            problems.append(f"{label}: ingen år med tall i begge tabellene")
+            continue
+        for period in both:
+            a, b = ours[period].value, theirs[period].value
+            assert a is not None and b is not None
+            if abs(a - b) > check.tolerance:
+                problems.append(
+                    f"{label}: {period} gir {a:g} mot {b:g} (avvik {abs(a - b):.2g}, toleranse {check.tolerance:g})"
+                )
+    return problems
 
 
 def check_fhi_online(catalogue: Catalogue, client: FhiClient) -> tuple[int, list[str]]:
