@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from fetchers.http import JsonApiClient
 from fetchers.jsonstat import Dataset
 from monitor.core.fetchspec import Municipality
 from monitor.core.model import Series, TableMeta
@@ -14,6 +15,11 @@ class SourceAdapter(Protocol):
 
     source: str  # the run-log name: "ssb", "fhi", "udir"
     label: str  # for people: "SSB", "FHI"
+
+    @property
+    def client(self) -> JsonApiClient:
+        """The source's HTTP client; its `deadline` bounds every call (the pipeline sets it per table)."""
+        ...
 
     @property
     def requests(self) -> int:

@@ -45,6 +45,8 @@ def data_request(dimensions: list[tuple[str, str, list[str]]], *, max_rows: int 
 class FhiClient(JsonApiClient):
     """FHI Statistikk's open endpoints, throttled and retried by JsonApiClient."""
 
+    label = "FHI"
+
     def sources(self) -> list[dict[str, Any]]:
         """GET Common/source: every source that publishes through the API."""
         return self._get_list("/Common/source", what="kildelisten (Common/source)")

@@ -3,7 +3,8 @@
 FHI's json-stat2 has no time or geo role (`role.time` and `role.geo` are null), so the dimensions are found by their
 ids (GEO, AAR by default; see FhiSeries). A value FHI does not show keeps FHI's symbol as its status (":" anonymised,
 "." cannot be computed, ".." missing, or whatever the table's /flag lists); a null value that carries no symbol is
-stored as ".." (tallgrunnlag mangler). Neither ever becomes 0. How FHI marks a flagged cell in json-stat2 is not
+stored as a missing value without a symbol (NO_VALUE, shown «mangler»), as SSB's are: no symbol is invented.
+Neither ever becomes 0. How FHI marks a flagged cell in json-stat2 is not
 documented (fhi-udir.md §1.4, UNVERIFIED); the normaliser accepts a status as "", a string, an array or an object,
 and a symbol string in place of a number.
 """
@@ -14,9 +15,7 @@ from fetchers.fhi_query import geo_code, period_end, period_of
 from fetchers.jsonstat import Dataset
 from fetchers.structure import require_codes
 from monitor.core.fetchspec import FhiSeries, Municipality
-from monitor.core.model import Point, Series
-
-MISSING = ".."  # a null value without a symbol: SSB's and KHS's "tallgrunnlag mangler"
+from monitor.core.model import NO_VALUE, Point, Series
 
 
 def check_structure(dataset: Dataset, table: str, series: FhiSeries, municipality: Municipality) -> None:
@@ -44,8 +43,8 @@ def extract(dataset: Dataset, table: str, series: FhiSeries, municipality: Munic
         if period is None or period_end(period) < series.first_year:
             continue
         if value is None:
-            cells.setdefault(period, []).append(Point(None, status or MISSING))
+            cells.setdefault(period, []).append(Point(None, status or NO_VALUE))
         else:
             cells.setdefault(period, []).append(Point(value, status or None))
-    return {period: Point.total(points, MISSING) for period, points in sorted(cells.items())}
+    return {period: Point.total(points) for period, points in sorted(cells.items())}
 

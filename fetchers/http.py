@@ -42,8 +42,9 @@ class Throttle:
         self.allowed = max(1, limits.calls - max(1, limits.calls // 10))
         self.window = limits.window
 
-    def acquire(self) -> None:
-        """Wait, if needed, until one more call fits in the window."""
+    def acquire(self, max_wait: float | None = None) -> None:
+        """Wait, if needed, until one more call fits in the window; DeadlineReached when that wait is longer than
+        `max_wait` (the time left before the table's or the run's deadline)."""
         while True:
             now = self._monotonic()
             while self._sent and now - self._sent[0] >= self.window:
@@ -51,11 +52,29 @@ class Throttle:
             if len(self._sent) < self.allowed:
                 self._sent.append(now)
                 return
-            self._sleep(self.window - (now - self._sent[0]) + 0.01)
+            wait = self.window - (now - self._sent[0]) + 0.01
+            if max_wait is not None and wait > max_wait:
+                raise DeadlineReached(wait, max_wait)
+            self._sleep(wait)
+
+
+class DeadlineReached(Exception):
+    """A wait (throttle, backoff, Retry-After) would end after the deadline: the request is not made."""
+
+    def __init__(self, wait: float, left: float) -> None:
+        self.wait, self.left = wait, max(left, 0.0)
+        super().__init__(f"wait {wait:.0f} s, {self.left:.0f} s left")
 
 
 class JsonApiClient:
-    """One client per run and source. Every call goes through the throttle; failures become FetchError."""
+    """One client per run and source. Every call goes through the throttle; failures become FetchError.
+
+    `deadline` (a `monotonic()` instant, set by the pipeline per table) bounds everything a call does: no request
+    starts after it, each request's timeout ends by it, and a wait that would pass it (the throttle, a backoff,
+    the source's Retry-After) fails the call at once instead of sleeping past it.
+    """
+
+    label = "kilden"  # the source's name in messages: "SSB ber oss vente 60 s"
 
     def __init__(
         self,
@@ -72,6 +91,8 @@ class JsonApiClient:
         self.attempts = attempts
         self.backoff = backoff
         self._sleep = sleep
+        self._monotonic = monotonic
+        self.deadline: float | None = None
         self.limits = Limits()
         self.throttle = Throttle(self.limits, monotonic=monotonic, sleep=sleep)
         self.requests = 0
@@ -102,12 +123,35 @@ class JsonApiClient:
 
     # -- transport ----------------------------------------------------------------------------------
 
+    def time_left(self) -> float | None:
+        """Seconds until the deadline (None: no deadline)."""
+        return None if self.deadline is None else self.deadline - self._monotonic()
+
+    def _wait(self, seconds: float, why: str) -> None:
+        """Sleep `seconds`, unless that passes the deadline: then the call fails now, saying why."""
+        left = self.time_left()
+        if left is not None and seconds > left:
+            raise FetchError(f"{why} {seconds:.0f} s, men fristen går ut om {max(left, 0):.0f} s")
+        self._sleep(seconds)
+
     def request(self, method: str, path: str, *, what: str, **kwargs: Any) -> httpx.Response:
         """One call with throttling, bounded exponential backoff and the source's error bodies in the message."""
         last: FetchError | None = None
         for attempt in range(1, self.attempts + 1):
-            self.throttle.acquire()
+            left = self.time_left()
+            if left is not None and left <= 0:
+                raise FetchError(f"{what}: fristen gikk ut før forespørselen" + (f" ({last})" if last else ""))
+            try:
+                self.throttle.acquire(left)
+            except DeadlineReached as reached:
+                raise FetchError(
+                    f"{what}: grensen for antall forespørsler hos {self.label} krever {reached.wait:.0f} s venting, "
+                    f"men fristen går ut om {reached.left:.0f} s"
+                ) from reached
             self.requests += 1
+            if left is not None:
+                read = min(self.http.timeout.read or left, max(left, 0.1))
+                kwargs["timeout"] = httpx.Timeout(read, connect=min(read, 10.0))
             try:
                 response = self.http.request(method, path, **kwargs)
                 response.read()
@@ -116,7 +160,8 @@ class JsonApiClient:
                 if attempt >= 2:  # a refused or unresolvable host will not come back within this run
                     raise last from exc
             except httpx.TimeoutException as exc:
-                last = FetchError(f"{what}: tidsavbrudd etter {self.http.timeout.read} s ({type(exc).__name__})", retryable=True)
+                timeout = kwargs["timeout"].read if "timeout" in kwargs else self.http.timeout.read
+                last = FetchError(f"{what}: tidsavbrudd etter {timeout:g} s ({type(exc).__name__})", retryable=True)
             except httpx.TransportError as exc:
                 last = FetchError(f"{what}: forbindelsen brøt ({type(exc).__name__}: {exc})", retryable=True)
             else:
@@ -127,10 +172,10 @@ class JsonApiClient:
                     raise failure
                 last = failure
                 if response.status_code == 429:
-                    self._sleep(self._retry_after(response, attempt))
+                    self._wait(self._retry_after(response, attempt), f"{what}: {self.label} ber oss vente")
                     continue
             if attempt < self.attempts:
-                self._sleep(self.backoff * 2 ** (attempt - 1) * (1 + random.random() / 4))
+                self._wait(self.backoff * 2 ** (attempt - 1) * (1 + random.random() / 4), f"{last} – neste forsøk om")
         assert last is not None
         raise FetchError(f"{last} – ga opp etter {self.attempts} forsøk", retryable=True)
 

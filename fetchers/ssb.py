@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fetchers.http import (
@@ -12,6 +13,9 @@ from fetchers.http import (
     Limits,
     Throttle,
 )
+from monitor.core.errors import FetchError, SourceUnreachable
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Limits", "SsbClient", "Throttle"]
 
@@ -19,16 +23,35 @@ __all__ = ["Limits", "SsbClient", "Throttle"]
 class SsbClient(JsonApiClient):
     """SSB's PxWebApi 2.0 endpoints."""
 
+    label = "SSB"
+    config_fallback: str | None = None  # why /config could not be used, when it could not
+
     # -- endpoints ----------------------------------------------------------------------------------
 
     def load_config(self) -> Limits:
-        """GET /config and adopt its call limit, window and cell limit (SSB's defaults where absent)."""
-        body = self.get_json("/config", what="konfigurasjonen (/config)")
-        self.limits = Limits(
-            calls=int(body.get("maxCallsPerTimeWindow") or DEFAULT_CALLS),
-            window=float(body.get("timeWindow") or DEFAULT_WINDOW),
-            max_cells=int(body.get("maxDataCells") or DEFAULT_CELLS),
-        )
+        """GET /config and adopt its call limit, window and cell limit (SSB's defaults where absent).
+
+        A bad answer (HTML, empty, an error status, nonsense numbers) is not a reason to stop: the run goes on with
+        SSB's documented limits (30 calls per 60 s, 800 000 cells), logs the fallback and keeps it in
+        `config_fallback`. Only a source that cannot be reached at all fails the run here.
+        """
+        self.config_fallback = None
+        try:
+            body = self.get_json("/config", what="konfigurasjonen (/config)")
+            limits = Limits(
+                calls=int(body.get("maxCallsPerTimeWindow") or DEFAULT_CALLS),
+                window=float(body.get("timeWindow") or DEFAULT_WINDOW),
+                max_cells=int(body.get("maxDataCells") or DEFAULT_CELLS),
+            )
+            if limits.calls < 1 or limits.window <= 0 or limits.max_cells < 1:
+                raise ValueError(f"urimelige grenser {limits}")
+        except SourceUnreachable:
+            raise
+        except (FetchError, ValueError, TypeError) as exc:
+            self.config_fallback = f"{exc}"
+            log.warning("SSB /config kunne ikke brukes (%s); bruker SSBs dokumenterte grenser %s", exc, Limits())
+            limits = Limits()
+        self.limits = limits
         self.throttle.adopt(self.limits)
         return self.limits
 

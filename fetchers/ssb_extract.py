@@ -6,7 +6,7 @@ from fetchers.jsonstat import Dataset
 from fetchers.structure import require_codes
 from fetchers.ssb_query import period_of
 from monitor.core.fetchspec import Municipality, SsbSeries
-from monitor.core.model import Point, Series
+from monitor.core.model import NO_VALUE, Point, Series
 
 
 def check_structure(dataset: Dataset, table: str, series: SsbSeries) -> None:
@@ -37,6 +37,7 @@ def extract(dataset: Dataset, table: str, series: SsbSeries, municipality: Munic
         expected = series.region.code if series.region.code else municipality.code_for(int(period))
         if codes[region_at] != expected:
             continue
-        cells.setdefault(period, []).append(Point(value, status or None))
+        # A null with no symbol (no JSON-stat `status` at all, or none for this cell) is a missing value.
+        cells.setdefault(period, []).append(Point(value, status or (NO_VALUE if value is None else None)))
     return {period: Point.total(points) for period, points in sorted(cells.items())}
 

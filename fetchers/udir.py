@@ -42,6 +42,8 @@ _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 class UdirClient(JsonApiClient):
     """The export API's endpoints. Every answer is checked for the shape the docs describe."""
 
+    label = "Udir"
+
     def tables(self) -> list[dict[str, Any]]:
         """GET /Eksport: the open tables, each with at least `EksportID`."""
         body = self._get_any("/Eksport", what="Udirs tabelliste (/Eksport)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import pytest
@@ -135,11 +136,70 @@ def test_updated_tables_follows_pages(client: SsbClient) -> None:
         assert route.calls[1].request.url.params["pageNumber"] == "2"
 
 
-def test_bad_json_from_config_is_reported(client: SsbClient) -> None:
+@pytest.mark.parametrize(("status", "content", "kind", "said"), [
+    (200, b'{"maxDataCells": 8000', "application/json", r"konfigurasjonen \(/config\): svaret er ikke gyldig JSON"),
+    (200, b"<html><body>Vedlikehold</body></html>", "text/html", "fikk HTML i stedet for JSON"),
+    (200, b"", "application/json", "tomt svar"),
+    (404, b'{"title": "Not found"}', "application/problem+json", "HTTP 404"),
+    (200, b'{"maxCallsPerTimeWindow": -5, "timeWindow": 60, "maxDataCells": 800000}', "application/json", "urimelige grenser"),
+], ids=["bad-json", "html", "empty", "404", "nonsense"])
+def test_a_bad_config_answer_falls_back_to_ssbs_documented_limits_and_says_why(
+    client: SsbClient, status: int, content: bytes, kind: str, said: str
+) -> None:
+    # Issue 15: one bad /config answer used to fail every table of the run.
     with respx.mock(base_url=BASE) as mock:
-        mock.get("/config").respond(200, content=b'{"maxDataCells": 8000', headers={"Content-Type": "application/json"})
-        with pytest.raises(FetchError, match=r"konfigurasjonen \(/config\): svaret er ikke gyldig JSON"):
+        mock.get("/config").respond(status, content=content, headers={"Content-Type": kind})
+        assert client.load_config() == Limits(30, 60.0, 800_000)
+    assert client.throttle.allowed == 27
+    assert client.config_fallback is not None and re.search(said, client.config_fallback)
+
+
+def test_an_unreachable_config_still_fails_the_run(client: SsbClient) -> None:
+    with respx.mock(base_url=BASE) as mock:
+        mock.get("/config").mock(side_effect=httpx.ConnectError("Name or service not known"))
+        with pytest.raises(SourceUnreachable):
             client.load_config()
+
+
+def test_a_retry_after_longer_than_the_time_left_fails_now_instead_of_sleeping(
+    client: SsbClient, clock: SleepClock
+) -> None:
+    client.deadline = clock.monotonic() + 10
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post("/tables/01222/data").respond(429, headers={"Retry-After": "60"}, json={"status": 429})
+        with pytest.raises(FetchError, match=r"^tabell 01222: SSB ber oss vente 60 s, men fristen går ut om 10 s$"):
+            client.data("01222", {"selection": []})
+        assert route.call_count == 1
+    assert clock.sleeps == []
+
+
+def test_a_backoff_past_the_deadline_fails_with_the_last_error(client: SsbClient, clock: SleepClock) -> None:
+    client.deadline = clock.monotonic() + 0.5  # the first backoff is 1–1.25 s
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/tables/01222/data").respond(503, text="Service Unavailable")
+        with pytest.raises(FetchError, match=r"serverfeil hos kilden \(HTTP 503\).* – neste forsøk om 1 s, men fristen"):
+            client.data("01222", {"selection": []})
+    assert clock.sleeps == []
+
+
+def test_no_request_starts_after_the_deadline(client: SsbClient, clock: SleepClock) -> None:
+    client.deadline = clock.monotonic()
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        route = mock.post("/tables/01222/data").respond(200, json={"version": "2.0"})
+        with pytest.raises(FetchError, match="fristen gikk ut før forespørselen"):
+            client.data("01222", {"selection": []})
+        assert route.call_count == 0
+
+
+def test_the_throttle_does_not_wait_past_the_deadline(client: SsbClient, clock: SleepClock) -> None:
+    client.throttle.adopt(Limits(calls=2, window=60))  # one call per window
+    client.deadline = clock.monotonic() + 30
+    with respx.mock(base_url=BASE) as mock:
+        mock.post("/tables/01222/data").respond(200, json={"version": "2.0"})
+        client.data("01222", {"selection": []})
+        with pytest.raises(FetchError, match=r"grensen for antall forespørsler hos SSB krever 60 s venting, men fristen går ut om 30 s"):
+            client.data("01222", {"selection": []})
+    assert clock.sleeps == []
 
 
 def test_request_body_is_sent_as_json(client: SsbClient) -> None:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ import click
 from monitor.cli.context import current_settings as _settings, local_now as _now
 from monitor.evaluate.assessment import evaluate_all
 from monitor.cli.alerts import alerts_after_fetch
-from monitor.catalogue.indicators import load_catalogue
+from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.core.errors import MonitorError
 from monitor.evaluate.indicator import STATE_WORDS, TARGET_WORDS, State
 from monitor.store.fetchrequests import run_pending
@@ -69,12 +70,8 @@ def schedule() -> None:
     kostra = _kostra_to_fetch(settings)
 
     def run_source(source: str) -> None:
-        with fetching, Store(settings.db, create=False) as job_store:
-            report = run_fetch(settings, catalogue, job_store, source, kostra=kostra)
-        for table in report.failed:
-            log.error("%s %s: %s", label(source), table.table, table.error)
-        log.info("%s: %d tabeller, %d feilet, %d forespørsler", source, len(report.tables), len(report.failed), report.requests)
-        alerts_after_fetch(settings, catalogue)  # e-mail what changed (no-op without MONITOR_SMTP_HOST)
+        with fetching:
+            run_scheduled_fetch(settings, catalogue, kostra, source)
 
     def beat() -> None:
         with Store(settings.db, create=False) as beating:
@@ -104,6 +101,25 @@ def schedule() -> None:
         release(store)
         store.close()
         click.echo("Planleggeren er stoppet.")
+
+
+def run_scheduled_fetch(
+    settings: Settings, catalogue: Catalogue, kostra: KostraCatalogue | None, source: str,
+    *, alerts: Callable[[Settings, Catalogue], object] | None = None,
+) -> None:
+    """The scheduler's job for one source: the run (each table committed on its own, each failure recorded), then
+    the alerts, which run even when the run itself broke."""
+    try:
+        with Store(settings.db, create=False) as job_store:
+            report = run_fetch(settings, catalogue, job_store, source, kostra=kostra)
+    except Exception:  # the run broke outside any table (every table's own error is in its report): log, go on
+        log.exception("%s: kjøringen stoppet", label(source))
+    else:
+        for table in report.failed:
+            log.error("%s %s: %s", label(source), table.table, table.error)
+        log.info("%s: %d tabeller, %d feilet, %d forespørsler", source, len(report.tables), len(report.failed),
+                 report.requests)
+    (alerts or alerts_after_fetch)(settings, catalogue)  # e-mail what changed (no-op without MONITOR_SMTP_HOST)
 
 
 def _kostra_to_fetch(settings: Settings) -> KostraCatalogue | None:

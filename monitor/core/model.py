@@ -16,7 +16,11 @@ SSB_SYMBOLS = {
 }
 NOT_MEASURED = "not_measured"  # "Ikke målt"
 PENDING = "pending"  # "Tall kommer"
-STATUS_WORDS = {NOT_MEASURED: "Ikke målt", PENDING: "Tall kommer"}
+# A cell the source left empty without any symbol (JSON-stat allows a null value with no status). Stored as this
+# word of ours, never as one of the source's symbols: it claims no more than the source said.
+NO_VALUE = "no_value"  # "mangler"
+STATUS_WORDS = {NOT_MEASURED: "Ikke målt", PENDING: "Tall kommer", NO_VALUE: "mangler"}
+MISSING_STATUSES = frozenset({"..", "...", NO_VALUE})  # no figure (yet): the period still counts as missing
 KNOWN_STATUSES = frozenset(SSB_SYMBOLS) | frozenset(STATUS_WORDS)
 
 
@@ -98,7 +102,7 @@ class Point:
     status: str | None = None
 
     @staticmethod
-    def total(points: list[Point], missing: str = "..") -> Point:
+    def total(points: list[Point], missing: str = NO_VALUE) -> Point:
         """The sum of several cells of one period; a cell without a number makes the sum unknown (its status, or
         `missing`). One cell is returned as it is."""
         if len(points) == 1:

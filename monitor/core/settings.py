@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     fhi_url: str = "https://statistikk-data.fhi.no/api/open/v1"
     udir_url: str = "https://api.statistikkbanken.udir.no/api/rest/v2"  # Udir statistikkbank, export API v2
     http_timeout: float = 30.0
+    fetch_run_deadline: float = Field(default=900.0, gt=0)  # seconds one run of one source may take in all
+    fetch_table_deadline: float = Field(default=180.0, gt=0)  # seconds one table may take, retries and waits included
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_security: Literal["none", "starttls", "ssl"] = "none"  # ssl: SMTPS (usually port 465)

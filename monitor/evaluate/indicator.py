@@ -11,7 +11,7 @@ from typing import Any
 from babel.dates import format_date
 
 from monitor.catalogue.indicators import BandsTarget, Direction, Indicator, ThresholdTarget, TrajectoryTarget
-from monitor.core.model import NOT_MEASURED, PENDING, Vintage
+from monitor.core.model import MISSING_STATUSES, NOT_MEASURED, PENDING, Vintage
 from monitor.core.numbers import format_value
 from monitor.catalogue.releases import ReleaseRule, due_date, expected_latest, grace_end, next_expected
 
@@ -157,7 +157,7 @@ def _state(
         following = next_expected(rule, indicator.frequency, lag, today, held_years)
         return State.OK, None, following[1] if following else None
     due = due_date(rule, expected, lag)
-    if at_expected and at_expected[-1].status not in (None, "..", "..."):
+    if at_expected and at_expected[-1].status not in MISSING_STATUSES | {None}:
         return _status_state(at_expected[-1].status), None, due
     if today <= grace_end(rule, expected, lag):
         return State.DUE, None, due

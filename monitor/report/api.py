@@ -11,7 +11,7 @@ from typing import Any
 
 from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.evaluate.indicator import Evaluation, period_year
-from monitor.core.model import NOT_MEASURED, PENDING, SSB_SYMBOLS, STATUS_WORDS, Vintage
+from monitor.core.model import NO_VALUE, NOT_MEASURED, PENDING, SSB_SYMBOLS, STATUS_WORDS, Vintage
 from monitor.store.database import Store
 
 # JSON-stat status symbols. SSB's own symbols pass through verbatim; the handlingsprogram's two words
@@ -129,7 +129,11 @@ def jsonstat_dataset(catalogue: Catalogue, indicator: Indicator, vintages: list[
     latest = {period: held[-1] for period, held in _by_period(vintages).items()}
     periods = list(latest)
     values = [latest[p].value for p in periods]
-    status = {str(i): jsonstat_status(latest[p].status or "") for i, p in enumerate(periods) if latest[p].status}
+    # A value the source left empty without a symbol (NO_VALUE) is a null with no status, as the source gave it.
+    status = {
+        str(i): jsonstat_status(latest[p].status or "") for i, p in enumerate(periods)
+        if latest[p].status and latest[p].status != NO_VALUE
+    }
     unit: dict[str, Any] = {"decimals": indicator.decimals, "label": indicator.symbol or indicator.unit.value}
     if indicator.symbol:
         unit |= {"symbol": indicator.symbol, "position": "end"}

@@ -8,7 +8,7 @@ from datetime import datetime
 from monitor.catalogue.indicators import Catalogue, Indicator, Placeholder
 from monitor.evaluate.indicator import BASELINE_VINTAGE, period_year
 from monitor.core import timestamps
-from monitor.core.model import NOT_MEASURED, PENDING, STATUS_WORDS, Vintage
+from monitor.core.model import NO_VALUE, NOT_MEASURED, PENDING, STATUS_WORDS, Vintage
 from monitor.core.numbers import format_value
 
 REVISED_MARK = "¹"
@@ -87,7 +87,7 @@ def _cell(indicator: Indicator, year: int, known: list[Vintage]) -> Cell:
         marks.append(REVISED_MARK)
     if latest.value is not None:
         return Cell(format_value(latest.value, indicator.decimals, indicator.symbol), latest.value, latest.status, tuple(marks))
-    if latest.status in (NOT_MEASURED, PENDING):
+    if latest.status in (NOT_MEASURED, PENDING, NO_VALUE):
         return Cell(STATUS_WORDS[latest.status], None, latest.status, tuple(marks))
     if latest.status == ":":
         marks.append(SUPPRESSED_MARK)

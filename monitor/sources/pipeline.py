@@ -9,6 +9,8 @@ here, the KOSTRA rows' plan in monitor.sources.kostra); how the source is asked 
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from typing import Protocol
 from dataclasses import dataclass, field
@@ -42,6 +44,28 @@ class ChangeListing(Protocol):
 
 Progress = Callable[[int, int], None]
 DatasetsFor = Callable[[str], list[Dataset]]  # a table's datasets: this run's response, or the last archived one
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """How long one run of a source, and one table in it, may take (seconds; MONITOR_FETCH_*_DEADLINE)."""
+
+    run: float
+    table: float
+
+
+class OtherTableMissing(Exception):
+    """An indicator also needs a table that failed in this run and was never fetched before: that indicator waits,
+    the table's other indicators are stored (the failed table has its own failed run)."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        super().__init__(f"tabell {table} feilet og er aldri hentet før")
+
+
+class LaterInRun(OtherTableMissing):
+    """An indicator also needs a table this run fetches later: it is stored with that table, from both answers."""
 
 
 class FetchPlan(Protocol):
@@ -114,6 +138,8 @@ class IndicatorPlan:
         """Every indicator value the table contributes to, derived values included."""
         municipality = self.catalogue.municipality
         observations: list[Observation] = []
+        waiting: list[str] = []
+        deferred = False
         for indicator in self.indicators:
             assert indicator.fetch is not None
             used = {series.table for series in indicator.fetch.series.values()}
@@ -121,19 +147,39 @@ class IndicatorPlan:
                 continue
             named: dict[str, Series] = {}
             stamps: list[str] = []
-            for name, series in indicator.fetch.series.items():
-                named[name] = {}
-                for dataset in datasets_for(series.table):
-                    named[name].update(adapter.extract(dataset, series, municipality))
-                    if dataset.updated:
-                        stamps.append(dataset.updated)
+            try:
+                for name, series in indicator.fetch.series.items():
+                    named[name] = {}
+                    try:
+                        for dataset in datasets_for(series.table):
+                            named[name].update(adapter.extract(dataset, series, municipality))
+                            if dataset.updated:
+                                stamps.append(dataset.updated)
+                    except Exception as exc:
+                        if series.table == table:
+                            raise  # this table's own answer: the table fails
+                        if isinstance(exc, OtherTableMissing):
+                            raise
+                        raise OtherTableMissing(series.table) from exc  # the other table's run reports it
+            except LaterInRun:
+                deferred = True  # stored with its other table, later in this run
+                continue
+            except OtherTableMissing:
+                waiting.append(indicator.id)  # its other table failed: only this indicator waits for it
+                continue
             origin = f"{adapter.source}:{'+'.join(sorted(used))}"
             for period, point in evaluate(indicator.fetch.value, named).items():
                 observations.append(Observation(
                     indicator.id, municipality.current_code, period, point.value, point.status, origin,
                     source_updated=max(stamps) if stamps else None,
                 ))
+        if not observations and deferred and not waiting:
+            return []  # every indicator of this table also needs a table still to come in this run
         if not observations:
+            if waiting:
+                raise FetchError(
+                    f"tabell {table}: {', '.join(waiting)} trenger også en tabell som feilet i denne kjøringen"
+                )
             raise FetchError(f"tabell {table}: svaret ga ingen verdier for {municipality.name}")
         return observations
 
@@ -158,60 +204,82 @@ def fetch_source(
     raw_dir: Path,
     force: bool = False,
     progress: Progress | None = None,
+    deadlines: Deadlines | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> FetchReport:
-    """One run of one source: ask what changed, fetch that, and store each table in its own transaction."""
+    """One run of one source: ask what changed, fetch that, and store each table in its own transaction.
+
+    With `deadlines`, no table's requests outlast the table's deadline or the run's, whatever the source does (a
+    hung server, a long Retry-After): the table fails with the reason and the run goes on, or, once the run's
+    deadline has passed, every table not yet fetched fails at once. Each table already stored stays stored.
+    """
     source = adapter.source
     tables = plan.tables
     report = FetchReport(source)
     started = clock()
+    run_end = monotonic() + deadlines.run if deadlines else None
+
+    def bound() -> bool:
+        """Set the client's deadline for the next table; False when the run's deadline has passed."""
+        if deadlines is None or run_end is None:
+            return True
+        now = monotonic()
+        adapter.client.deadline = min(run_end, now + deadlines.table)
+        return now < run_end
+
     try:
+        bound()
         adapter.start()
         to_fetch, listed = what_changed(adapter, store, tables, clock, force or not plan.complete)
     except FetchError as exc:
         fail_all(store, report, tables, started, clock, exc)
         report.requests = adapter.requests
         return report
-    # Phase 1: fetch and parse every changed table, so indicators built from two tables see both.
+    # One table at a time, each stored in its own transaction as soon as it is fetched, so a run that is stopped
+    # (SIGTERM, Ctrl-C, kill, a deadline) keeps every table it finished. An indicator built from two tables is
+    # stored with the later of them, once both are in hand (never from one fresh and one stale answer).
     fetched: dict[str, list[Dataset]] = {}
-    archived: dict[str, list[tuple[Path, str]]] = {}
-    started_at: dict[str, datetime] = {}
+    pending = set(to_fetch)
+    failed: set[str] = set()
     for done, table in enumerate(tables, start=1):
         if progress is not None:
             progress(done - 1, len(tables))
-        if table not in to_fetch:
-            continue
-        started_at[table] = clock()
-        try:
-            bodies = adapter.fetch(table)
-            name = table.replace("/", "-")
-            archived[table] = [archive(raw_dir, body, source=source, name=name, at=clock()) for body in bodies]
-            fetched[table] = [adapter.parse(body) for body in bodies]
-        except (FetchError, JsonStatError) as exc:
-            _fail(store, report, table, started_at[table], clock(), exc)
-    # Phase 2: one transaction per table: its run row, its new vintages and what the source said about it.
-    for table in tables:
         meta = listed.get(table)
         if table not in to_fetch:
             record_unchanged(store, report, table, started, clock, meta)
             continue
-        if table not in fetched:
+        began = clock()
+        pending.discard(table)
+        archived: list[tuple[Path, str]] = []
+        if not bound():
+            assert deadlines is not None
+            late = FetchError(f"tabell {table}: fristen for kjøringen ({deadlines.run:g} s) gikk ut før tabellen ble hentet")
+            _fail(store, report, table, began, clock(), late)
+            failed.add(table)
             continue
         try:
+            bodies = adapter.fetch(table)
+            name = table.replace("/", "-")
+            archived = [archive(raw_dir, body, source=source, name=name, at=clock()) for body in bodies]
+            fetched[table] = [adapter.parse(body) for body in bodies]
             observations = plan.observations(
-                adapter, table, lambda wanted: _datasets_for(adapter, wanted, fetched, store)
+                adapter, table, lambda wanted: _datasets_for(adapter, wanted, fetched, store, failed, pending)
             )
-        except (FetchError, JsonStatError) as exc:
-            _fail(store, report, table, started_at[table], clock(), exc)
+            meta = adapter.table_meta(table, fetched[table][0], meta)
+        except Exception as exc:  # whatever went wrong with this table's answer fails this table alone
+            _fail(store, report, table, began, clock(), exc, archived)
+            failed.add(table)
             continue
-        meta = adapter.table_meta(table, fetched[table][0], meta)
         # A query the source found too large arrives in parts: the run lists every part's file and sha256.
         run = RunRecord(
-            source, table, started_at[table], clock(),
-            raw_path="\n".join(str(path) for path, _ in archived[table]),
-            raw_sha256="\n".join(digest for _, digest in archived[table]),
+            source, table, began, clock(),
+            raw_path="\n".join(str(path) for path, _ in archived),
+            raw_sha256="\n".join(digest for _, digest in archived),
         )
         _, new = store.write_run(run, observations, table_meta=meta)
         report.tables.append(TableOutcome(table, "ok" if new else "unchanged", new=new, discontinued=meta.discontinued))
+    if deadlines is not None:
+        adapter.client.deadline = None
     if plan.complete:
         note_full_refresh(store, report, tables, to_fetch, listed, started, clock)
     if progress is not None:
@@ -248,10 +316,30 @@ def note_full_refresh(
         store.write_run(RunRecord(report.source, CHECK_TARGET, started, clock()), [])
 
 
-def _fail(store: Store, report: FetchReport, table: str, began: datetime, ended: datetime, exc: Exception) -> None:
-    message = str(exc) if str(exc).startswith("tabell ") else f"tabell {table}: {exc}"
-    store.record_failure(RunRecord(report.source, table, began, ended), message)
+def _fail(
+    store: Store, report: FetchReport, table: str, began: datetime, ended: datetime, exc: Exception,
+    archived: list[tuple[Path, str]] | None = None,
+) -> None:
+    """Record one failed table: its run row with one clear sentence and, when the answer came, its archived body."""
+    message = failure_message(table, exc)
+    if not isinstance(exc, (FetchError, JsonStatError)):
+        log.error("%s: tabell %s: uventet feil", report.source, table, exc_info=exc)
+    run = RunRecord(
+        report.source, table, began, ended,
+        raw_path="\n".join(str(path) for path, _ in archived) if archived else None,
+        raw_sha256="\n".join(digest for _, digest in archived) if archived else None,
+    )
+    store.record_failure(run, message)
     report.tables.append(TableOutcome(table, "failed", error=message))
+
+
+def failure_message(table: str, exc: Exception) -> str:
+    """One bokmål sentence for a failed table; an unforeseen error says so and names its kind (details in the log)."""
+    if isinstance(exc, (FetchError, JsonStatError)):
+        text = str(exc)
+    else:
+        text = f"uventet feil under behandlingen av svaret ({type(exc).__name__}: {exc})"
+    return text if text.startswith("tabell ") else f"tabell {table}: {text}"
 
 
 def what_changed(
@@ -298,12 +386,23 @@ def _newer(listed: str | None, known: str | None) -> bool:
         return listed != known
 
 
-def _datasets_for(adapter: SourceAdapter, table: str, fetched: dict[str, list[Dataset]], store: Store) -> list[Dataset]:
-    """This run's response for a table, or else the last good one from the raw archive (no request)."""
-    if table in fetched:
+def _datasets_for(
+    adapter: SourceAdapter, table: str, fetched: dict[str, list[Dataset]], store: Store, failed: set[str],
+    pending: set[str],
+) -> list[Dataset]:
+    """This run's response for a table, or else the last good one from the raw archive (no request).
+
+    A table still to come in this run defers the indicator to that table (LaterInRun); one that failed in this run
+    leaves the indicator waiting when there is no earlier good answer (OtherTableMissing).
+    """
+    if table in pending:
+        raise LaterInRun(table)
+    if table in fetched and table not in failed:
         return fetched[table]
     run = store.last_raw(adapter.source, table)
     if run is None:
+        if table in failed:
+            raise OtherTableMissing(table)
         raise FetchError(f"tabell {table} er aldri hentet; kjør `monitor fetch --force`")
     paths, digests = run["raw_path"].split("\n"), run["raw_sha256"].split("\n")
     return [adapter.parse(read_archived(Path(path), digest)) for path, digest in zip(paths, digests)]

@@ -31,7 +31,7 @@ from monitor.catalogue.releases import KOSTRA_PRELIMINARY, WAVE_YEARS, ReleaseRu
 from monitor.core.settings import Settings
 from monitor.sources.kostra import KostraPlan, check_kostra_online, kostra_adapter
 from monitor.sources.online import check_fhi_online, check_ssb_online, check_udir_online
-from monitor.sources.pipeline import FetchPlan, FetchReport, IndicatorPlan, Progress, fetch_source
+from monitor.sources.pipeline import Deadlines, FetchPlan, FetchReport, IndicatorPlan, Progress, fetch_source
 from monitor.sources.schedule import SourceJob
 from monitor.store.database import Store
 
@@ -211,6 +211,7 @@ def run_fetch(
         return fetch_source(
             entry.adapter(client, catalogues, now), entry.plan(catalogues, only), store, clock=now,
             raw_dir=settings.raw_dir, force=force, progress=progress,
+            deadlines=Deadlines(settings.fetch_run_deadline, settings.fetch_table_deadline),
         )
 
 

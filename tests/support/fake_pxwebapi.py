@@ -74,6 +74,8 @@ FAULTS: dict[str, str] = {
     "http403_cells": "403 problem+json 'too many cells' (detail=)",
     "http400_problem": "400 problem+json (title=, detail=)",
     "empty": "the normal json-stat2 response with the time dimension emptied: size 0, value []",
+    "no_status": "the normal json-stat2 response without its `status` object (JSON-stat allows it): a cell "
+    "SSB marks with a symbol is then a bare null",
     "changed_dimension": "rename={old: new} and/or drop={dim: [codes]} in the normal response; "
     "default: rename the first non-time, non-contents dimension X to XNy",
 }
@@ -940,6 +942,10 @@ class FakePxWebApi:
     def _late_fault(self, fault: Fault, reply: _Reply) -> _Reply:
         if reply.dataset is None or reply.status != 200:
             return reply
+        if fault.kind == "no_status":
+            dataset = copy.deepcopy(reply.dataset)
+            dataset.pop("status", None)
+            return self._json_reply(dataset, dataset=True)
         if fault.kind == "empty":
             dataset = copy.deepcopy(reply.dataset)
             time_dim = _time_dimension(dataset) or dataset["id"][-1]
