@@ -331,10 +331,19 @@ def check_series_against_metadata(
         extension = (dimensions.get(dimension) or {}).get("extension") or {}
         if extension.get("elimination") is False:
             problems.append(f"dimensjonen {dimension!r} kan ikke elimineres og må stå i `select`")
-    return problems + series_meaning_problems(series, metadata_label_of(metadata), metadata_unit_of(metadata))
+    # metadata without the codelist labels a dimension's own codes: a codelist's codes are labelled in the data
+    return problems + series_meaning_problems(
+        series, metadata_label_of(metadata), metadata_unit_of(metadata), with_codelists=False
+    )
 
 
-def series_meaning_problems(series: SsbSeries, label_of: LabelOf, unit_of: LabelOf) -> list[str]:
-    """Every selected code whose SSB label is not the catalogue's, and a ContentsCode whose unit is not its `unit`."""
+def series_meaning_problems(
+    series: SsbSeries, label_of: LabelOf, unit_of: LabelOf, *, with_codelists: bool = True
+) -> list[str]:
+    """Every selected code whose SSB label is not the catalogue's, and a ContentsCode whose unit is not its `unit`.
+
+    `with_codelists=False` leaves out the dimensions read through a codelist (plain metadata labels other codes).
+    """
+    expected = [item for item in series.expected_labels() if with_codelists or item[0] not in series.codelists]
     contents = ("ContentsCode", series.codes("ContentsCode"))
-    return meaning_problems(series.expected_labels(), label_of, unit=series.unit, unit_codes=contents, unit_of=unit_of)
+    return meaning_problems(expected, label_of, unit=series.unit, unit_codes=contents, unit_of=unit_of)

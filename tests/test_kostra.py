@@ -183,8 +183,8 @@ def test_validation_errors_name_file_line_row_and_field(tmp_path: Path) -> None:
         ("        name: \"Besøk i folkebibliotek per innbygger (B)\"\n        b_mark: true\n",
          "        name: \"Besøk i folkebibliotek per innbygger (B)\"\n", "- id: mb_bibliotekbesok",
          "KOSTRA-rad 'mb_bibliotekbesok' (Medborgerskap, rad 10) → (hele): `b_mark` er False, men «(B)» står i navnet"),
-        ("ssb: {table: \"13502\", select: {ContentsCode: KOSandel350000}}",
-         "ssb: {table: \"13502\", select: {Region: \"3203\"}}", "Region: \"3203\"",
+        ("ssb: {table: \"13502\", select: {ContentsCode: KOSandel350000},",
+         "ssb: {table: \"13502\", select: {Region: \"3203\"},", "Region: \"3203\"",
          "KOSTRA-rad 'opp_barnehage_3_5' (Oppvekst, rad 11) → ssb.select: `select` må ha ContentsCode"),
     ],
 )
