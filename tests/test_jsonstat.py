@@ -61,6 +61,7 @@ CROSS_CHECKED = [
     pytest.param("jsonstat-samples/oecd.json", marks=PYJSTAT_POSITIONAL),
     pytest.param("jsonstat-samples/us-labor.json", marks=PYJSTAT_POSITIONAL),
     pytest.param("jsonstat-samples/us-unr.json", marks=PYJSTAT_POSITIONAL),
+    "jsonstat-samples/cso-style-size-strings.json",  # constructed: "size" as digit strings, see PROVENANCE.md
 ]
 
 
@@ -341,3 +342,206 @@ def test_json_stat_error_is_a_value_error_without_a_json_traceback() -> None:
         parse_dataset(read("fhi/readme-example-data-jsonstat2.json")[:-3])
     assert type(caught.value) is JsonStatError and caught.value.__cause__ is None
     assert caught.value.__suppress_context__
+
+
+
+# --- JSON-stat as real producers write it (issue 15 §5) ------------------------------------------
+
+
+def kommune(value: Any, **changes: Any) -> dict[str, Any]:
+    """A small SSB-shaped JSON-stat 2.0 dataset: 2 kommuner x 1 statistic x 3 years (constructed)."""
+    doc: dict[str, Any] = {
+        "version": "2.0",
+        "class": "dataset",
+        "label": "Befolkning, etter region, statistikkvariabel og år",
+        "source": "Statistisk sentralbyrå",
+        "updated": "2024-02-21T07:00:00Z",
+        "id": ["Region", "ContentsCode", "Tid"],
+        "size": [2, 1, 3],
+        "role": {"geo": ["Region"], "metric": ["ContentsCode"], "time": ["Tid"]},
+        "dimension": {
+            "Region": {"label": "region", "category": {"index": {"3203": 0, "0301": 1}, "label": {"3203": "Asker", "0301": "Oslo"}}},
+            "ContentsCode": {
+                "label": "statistikkvariabel",
+                "category": {"index": {"Folkemengde": 0}, "label": {"Folkemengde": "Personer"}, "unit": {"Folkemengde": {"base": "personer", "decimals": 0}}},
+            },
+            "Tid": {"label": "år", "category": {"index": {"2021": 0, "2022": 1, "2023": 2}, "label": {"2021": "2021", "2022": "2022", "2023": "2023"}}},
+        },
+        "value": list(value) if isinstance(value, (list, tuple)) else value,  # a fresh list each time
+    }
+    return doc | changes
+
+
+SIX = (95000, 96000, 97000, 697000, 699000, 709000)
+
+
+def test_cso_style_sizes_as_digit_strings() -> None:
+    body = read("jsonstat-samples/cso-style-size-strings.json")
+    assert load("jsonstat-samples/cso-style-size-strings.json")["size"] == ["1", "3", "12"]
+    ds = parse_dataset(body)
+    assert ds.sizes == (1, 3, 12) and all(type(size) is int for size in ds.sizes) and ds.n_cells == 36
+    assert ds.codes[1] == ("-", "1", "2") and ds.codes[2][0] == "2023M01"
+    assert ds.cell(C02199V02655="-", **{"TLIST(M1)": "2023M01"}) == Cell(("XMP01C01", "-", "2023M01"), 1520.4, None)
+    assert ds.cell(C02199V02655="2", **{"TLIST(M1)": "2023M12"}) == Cell(("XMP01C01", "2", "2023M12"), None, None)
+    as_ints = load("jsonstat-samples/cso-style-size-strings.json") | {"size": [1, 3, 12]}
+    assert ds == parse_dataset(as_ints) == parse_dataset(json.dumps(as_ints))
+
+
+def test_sizes_as_whole_number_floats_everywhere() -> None:
+    with_ints = parse_dataset(kommune(SIX))
+    for size in ([2.0, 1.0, 3.0], ["2", "1", "3"], [2, 1.0, "3"]):
+        assert parse_dataset(kommune(SIX, size=size)) == with_ints  # a dict from the caller
+        assert parse_dataset(json.dumps(kommune(SIX, size=size))) == with_ints  # the body as text
+    # a 1.x bundle keeps id/size inside "dimension": the same rule there
+    bundle = kommune(SIX)
+    del bundle["version"], bundle["class"]
+    bundle["dimension"] |= {"id": bundle.pop("id"), "size": [2.0, 1.0, 3.0], "role": bundle.pop("role")}
+    for data in ({"dataset": bundle}, json.dumps({"dataset": bundle})):
+        ds = parse_dataset(data)
+        assert ds.sizes == (2, 1, 3) and all(type(size) is int for size in ds.sizes) and ds.values == with_ints.values
+    # category.index positions written 0.0, 1.0 read the same from a dict as from the body
+    floats = kommune(SIX)
+    floats["dimension"]["Tid"]["category"]["index"] = {"2021": 0.0, "2022": 1.0, "2023": 2.0}
+    assert parse_dataset(floats) == parse_dataset(json.dumps(floats)) == with_ints
+
+
+@pytest.mark.parametrize("bad", [2.5, -2, -2.0, True, "٢", "2.0", " 2", "-2", "+2", "", None, [2], float("nan"), float("inf")])
+@pytest.mark.parametrize("as_text", [False, True])
+def test_size_that_is_not_a_whole_non_negative_number_is_refused(bad: Any, as_text: bool) -> None:
+    doc = kommune(SIX, size=[bad, 1, 3])
+    with pytest.raises(JsonStatError, match=r"'size' must be a list of non-negative integers, got \["):
+        parse_dataset(json.dumps(doc) if as_text else doc)
+
+
+# (value, message): each names the cell by index and by its category in every dimension
+CELL_4 = r"\(Region=0301, ContentsCode=Folkemengde, Tid=2022\)"
+REFUSED_VALUES = [
+    ("NaN", rf"value\[4\] is 'NaN' {CELL_4}: not a finite number"),
+    ("Infinity", rf"value\[4\] is 'Infinity' {CELL_4}: not a finite number"),
+    ("-Infinity", rf"value\[4\] is '-Infinity' {CELL_4}: not a finite number"),
+    ("nan", rf"value\[4\] is 'nan' {CELL_4}: not a finite number"),
+    ("-inf", rf"value\[4\] is '-inf' {CELL_4}: not a finite number"),
+    ("1e999", rf"value\[4\] is '1e999' {CELL_4}: not a finite number"),
+    ("٣", rf"value\[4\] is '٣' {CELL_4}: digits that are not ASCII"),
+    ("٦٩٩٠٠٠", rf"value\[4\] is '٦٩٩٠٠٠' {CELL_4}: digits that are not ASCII"),
+    ("６９９０００", rf"value\[4\] is '６９９０００' {CELL_4}: digits that are not ASCII"),
+    ("699_000", rf"value\[4\] is '699_000' {CELL_4}: not a plain decimal number"),
+    ("\u2009699000", rf"value\[4\] is '\\u2009699000' {CELL_4}: not a plain decimal number"),
+    (float("nan"), rf"value\[4\] is nan {CELL_4}: not a finite number"),
+    (float("-inf"), rf"value\[4\] is -inf {CELL_4}: not a finite number"),
+    (10**400, rf"value\[4\] is 1000.* {CELL_4}: not a finite number"),
+]
+
+
+@pytest.mark.parametrize("bad, message", REFUSED_VALUES)
+@pytest.mark.parametrize("form", ["array", "object"])
+def test_value_that_is_not_a_finite_ascii_number_is_refused_naming_the_cell(bad: Any, message: str, form: str) -> None:
+    value = [*SIX[:4], bad, SIX[5]] if form == "array" else {"0": SIX[0], "4": bad, "5": SIX[5]}
+    with pytest.raises(JsonStatError, match=message):
+        parse_dataset(kommune(value))
+    if not isinstance(bad, int):  # as a body too (json writes nan/inf as NaN/-Infinity); a 401-digit integer would read as inf
+        with pytest.raises(JsonStatError, match=message):
+            parse_dataset(json.dumps(kommune(value), ensure_ascii=False).encode())
+
+
+@pytest.mark.parametrize("literal, shown", [("NaN", "nan"), ("Infinity", "inf"), ("-Infinity", "-inf"), ("1e999", "inf"), ("-1E400", "-inf")])
+def test_non_finite_json_numbers_are_refused(literal: str, shown: str) -> None:
+    body = json.dumps(kommune([0, 0, 0, 0, 0, 0])).replace("0, 0, 0, 0, 0, 0]", f"0, 0, {literal}, 0, 0, 0]")
+    assert literal in body
+    with pytest.raises(JsonStatError, match=rf"value\[2\] is {shown} \(Region=3203, ContentsCode=Folkemengde, Tid=2023\): not a finite number"):
+        parse_dataset(body)
+
+
+def test_numeric_strings_in_ascii_are_read_as_numbers_and_symbols_stay_statuses() -> None:
+    value = ["95000", "12.5", " 7 ", ".5", "1e3", ".."]
+    for data in (kommune(value), json.dumps(kommune(value))):
+        assert [(c.value, c.status) for c in parse_dataset(data).cells()] == [
+            (95000.0, None), (12.5, None), (7.0, None), (0.5, None), (1000.0, None), (None, ".."),
+        ]
+
+
+def test_empty_string_status_is_no_status() -> None:
+    value = [95000, None, 97000, None, 699000, ""]
+    statuses: list[Any] = [{"1": "", "3": ".."}, ["", "", "", "..", "", ""], {"3": ".."}]
+    for status in statuses:
+        for data in (kommune(value, status=status), json.dumps(kommune(value, status=status))):
+            ds = parse_dataset(data)
+            assert [(c.value, c.status) for c in ds.cells()] == [
+                (95000.0, None), (None, None), (97000.0, None), (None, ".."), (699000.0, None), (None, None),
+            ]
+            assert "" not in ds.statuses
+    assert set(parse_dataset(kommune(SIX, status="")).statuses) == {None}
+    assert set(parse_dataset(kommune(SIX, status=[""])).statuses) == {None}
+
+
+def test_null_value_without_status_is_missing_without_a_symbol() -> None:
+    for data in (kommune([95000, None, 97000, None, None, 709000]), json.dumps(kommune({"0": 95000, "2": 97000, "5": 709000}))):
+        ds = parse_dataset(data)
+        assert ds.cell(Region="3203", Tid="2022") == Cell(("3203", "Folkemengde", "2022"), None, None)
+        assert ds.statuses == [None] * 6 and [v is None for v in ds.values] == [False, True, False, True, True, False]
+    ds = parse_dataset(kommune([95000, None, 97000, None, None, 709000], status={"3": "."}))
+    assert [c.status for c in ds.cells() if c.value is None] == [None, ".", None]
+
+
+def test_sparse_value_keys_must_be_ascii_cell_indexes() -> None:
+    for key in ("٤", " 4", "+4", "4_0", "-1", "4.0"):
+        with pytest.raises(JsonStatError, match=r"value object key .* is not a cell index"):
+            parse_dataset(kommune({"0": 1, key: 2}))
+
+
+def test_duplicate_category_ids_are_named_as_duplicates() -> None:
+    doc = kommune(SIX)
+    doc["dimension"]["Tid"]["category"]["index"] = ["2021", "2022", "2022"]  # as many ids as size says
+    with pytest.raises(JsonStatError, match=r"^duplicate category id '2022' in dimension 'Tid'$"):
+        parse_dataset(doc)
+    doc["dimension"]["Tid"]["category"]["index"] = ["2021", "2022", "2021", "2023"]  # and a size mismatch too
+    with pytest.raises(JsonStatError, match=r"^duplicate category id '2021' in dimension 'Tid'$"):
+        parse_dataset(json.dumps(doc))
+    doc["dimension"]["Region"]["category"]["index"] = [3203, "3203"]  # the same id once as a number
+    with pytest.raises(JsonStatError, match=r"^duplicate category id '3203' in dimension 'Region'$"):
+        parse_dataset(doc)
+    with pytest.raises(JsonStatError, match=r"^duplicate dimension id 'Tid' in 'id'$"):
+        parse_dataset(kommune(SIX, id=["Region", "Tid", "Tid"]))
+
+
+def huge_doc(change) -> dict[str, Any]:
+    doc = kommune(SIX)
+    change(doc)
+    return doc
+
+
+LONG = "x" * 20_000
+BIG_LIST = list(range(5_000))
+MALFORMED_AND_LARGE = [
+    (huge_doc(lambda d: d.update(size=[*BIG_LIST, "٣"])), r"'size' must be a list of non-negative integers"),
+    (huge_doc(lambda d: d.update(id=[*map(str, BIG_LIST), "0"])), r"duplicate dimension id '0' in 'id'"),
+    (huge_doc(lambda d: d.update(id=[*map(str, BIG_LIST), 1])), r"'id' must be a list of distinct dimension ids"),
+    (huge_doc(lambda d: d["value"].__setitem__(4, BIG_LIST)), r"value\[4\] is \[0, 1, 2, 3, \.\.\.\]"),
+    (huge_doc(lambda d: d["value"].__setitem__(4, {"a": BIG_LIST, "b": LONG})), r"value\[4\] is \{"),
+    (huge_doc(lambda d: d["value"].__setitem__(4, "1" + "\u0661" * 20_000)), r"value\[4\] is '1"),
+    (huge_doc(lambda d: d.update(value={LONG: 1})), r"value object key 'xxx.* is not a cell index"),
+    (huge_doc(lambda d: d.update(status={"0": BIG_LIST})), r"status\[0\] is \[0, 1, 2, 3, \.\.\.\]"),
+    (huge_doc(lambda d: d.update(role={"time": [LONG]})), r"role 'time' must list dimension ids"),
+    (huge_doc(lambda d: d["dimension"]["Tid"]["category"].update(index=[LONG, LONG, "2023"])), rf"duplicate category id '{LONG[:40]}"),
+    (huge_doc(lambda d: d.update(id=[LONG, "ContentsCode", "Tid"])), r"dimension 'xxx.* is listed in 'id' but missing"),
+    (huge_doc(lambda d: d.update({"class": LONG})), r"not a JSON-stat 2.0 dataset: class 'xxx"),
+    ({"error": LONG, "detail": BIG_LIST}, r"not a JSON-stat dataset but an error body: \{\"error\": \"xxx"),
+    ({f"k{i}": {"dimension": {}} for i in range(2_000)}, r"1.x bundle with 2000 datasets \(k0, k1, "),
+    ({f"k{i}" * 100: i for i in range(2_000)}, r"no 'class' and no dataset in it \(keys: \['k0k0"),
+    ("[" * 100 + LONG, r"truncated or malformed JSON"),
+]
+
+
+@pytest.mark.parametrize("data, message", MALFORMED_AND_LARGE)
+def test_error_messages_stay_short_on_large_malformed_input(data: Any, message: str) -> None:
+    with pytest.raises(JsonStatError, match=message) as caught:
+        parse_dataset(data)
+    text = str(caught.value)
+    assert len(text) <= 200, text  # at most ~80 characters of the input per echo, whatever its size
+    assert LONG[:100] not in text and "4999" not in text
+
+
+def test_a_cell_outside_the_dataset_without_dimensions_is_named_by_index_only() -> None:
+    doc = {"version": "2.0", "class": "dataset", "id": [], "size": [], "dimension": {}, "value": ["NaN"]}
+    with pytest.raises(JsonStatError, match=r"^value\[0\] is 'NaN': not a finite number$"):
+        parse_dataset(doc)
