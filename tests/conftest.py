@@ -14,6 +14,7 @@ import pytest
 
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.store.database import Store
+from support.catalogues import load_behaviour_catalogue
 from support.hermetic import NetworkGuard, closed_port, source_url_env
 from support.paths import FIXTURES, OSLO, REPO
 
@@ -55,6 +56,12 @@ def now() -> datetime:
 @pytest.fixture
 def small_catalogue() -> Catalogue:
     return load_catalogue(FIXTURES / "catalogue" / "small.yaml")
+
+
+@pytest.fixture
+def behaviour_catalogue() -> Catalogue:
+    """The behaviour tests' fixture catalogue (entries copied from indicators.yaml); see support/catalogues.py."""
+    return load_behaviour_catalogue()
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from support.catalogues import load_fixture_baseline
 from support.paths import OSLO
-from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue
 from monitor.core.model import Observation, RunRecord
 from monitor.report.readcache import DATABASES, DERIVED, ReadCache
@@ -15,36 +15,38 @@ from monitor.store.database import Store
 EVENING = datetime(2026, 11, 27, 20, 0, tzinfo=OSLO)
 
 
-def test_reused_until_a_write_a_new_catalogue_or_midnight(tmp_path: Path, small_catalogue: Catalogue, real_catalogue: Catalogue) -> None:
+def test_reused_until_a_write_a_new_catalogue_or_midnight(
+    tmp_path: Path, small_catalogue: Catalogue, behaviour_catalogue: Catalogue
+) -> None:
     cache = ReadCache()
     with Store(tmp_path / "m.db") as store:
         store.migrate()
         first = cache.get(small_catalogue, store, EVENING, OSLO)
         assert cache.get(small_catalogue, store, EVENING + timedelta(hours=1), OSLO) is first
-        load_baseline(store, real_catalogue, EVENING)
+        load_fixture_baseline(store, behaviour_catalogue, EVENING, tmp_path)
         assert cache.get(small_catalogue, store, EVENING, OSLO) is not first  # a write
         second = cache.get(small_catalogue, store, EVENING, OSLO)
-        assert cache.get(real_catalogue, store, EVENING, OSLO) is not second  # another catalogue
-        third = cache.get(real_catalogue, store, EVENING, OSLO)
-        assert cache.get(real_catalogue, store, EVENING + timedelta(hours=4), OSLO) is not third  # past midnight
-        assert cache.get(real_catalogue, store, EVENING - timedelta(hours=1), OSLO) is not third  # the clock went back
+        assert cache.get(behaviour_catalogue, store, EVENING, OSLO) is not second  # another catalogue
+        third = cache.get(behaviour_catalogue, store, EVENING, OSLO)
+        assert cache.get(behaviour_catalogue, store, EVENING + timedelta(hours=4), OSLO) is not third  # past midnight
+        assert cache.get(behaviour_catalogue, store, EVENING - timedelta(hours=1), OSLO) is not third  # the clock went back
         assert cache.misses == 5
-        fourth = cache.get(real_catalogue, store, EVENING - timedelta(hours=1), OSLO)
+        fourth = cache.get(behaviour_catalogue, store, EVENING - timedelta(hours=1), OSLO)
         run = RunRecord("import", "x.csv", EVENING, EVENING)
         store.write_run(run, [Observation("sykefravaer", "3203", "2023", 9.1, None, "import")])
-        assert cache.get(real_catalogue, store, EVENING, OSLO).by_id["sykefravaer"].latest_value == 9.1
+        assert cache.get(behaviour_catalogue, store, EVENING, OSLO).by_id["sykefravaer"].latest_value == 9.1
         assert fourth.by_id["sykefravaer"].latest_value != 9.1
 
 
-def test_the_first_scheduled_check_ends_the_reuse(tmp_path: Path, real_catalogue: Catalogue) -> None:
+def test_the_first_scheduled_check_ends_the_reuse(tmp_path: Path, behaviour_catalogue: Catalogue) -> None:
     cache = ReadCache()
     morning = datetime(2026, 11, 27, 8, 0, tzinfo=OSLO)
     with Store(tmp_path / "m.db") as store:
         store.migrate()
-        before = cache.get(real_catalogue, store, morning, OSLO)
+        before = cache.get(behaviour_catalogue, store, morning, OSLO)
         assert before.by_id["netto_driftsresultat"].next_check == "2026-11-27T08:30:00+01:00"
-        assert cache.get(real_catalogue, store, morning + timedelta(minutes=29), OSLO) is before
-        after = cache.get(real_catalogue, store, morning + timedelta(minutes=31), OSLO)
+        assert cache.get(behaviour_catalogue, store, morning + timedelta(minutes=29), OSLO) is before
+        after = cache.get(behaviour_catalogue, store, morning + timedelta(minutes=31), OSLO)
         assert after.by_id["netto_driftsresultat"].next_check == "2026-11-28T08:30:00+01:00"
 
 

@@ -169,7 +169,7 @@ def init(ctx: click.Context) -> None:
     kostra = kostra_next_to(settings.catalogue)
     with Store(settings.db) as store:
         applied = store.migrate()
-        new = load_baseline(store, catalogue, _now(settings))
+        new = load_baseline(store, catalogue, _now(settings), settings.baseline)
         kostra_new = load_kostra_baseline(store, kostra, _now(settings)) if kostra is not None else None
     migrated = f"migrerte til skjemaversjon {applied[-1]}" if applied else "skjemaet var oppdatert"
     click.echo(f"{settings.db}: {migrated}; grunnlinjen «Handlingsprogram 2024–2027»: {new} nye verdier.")

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
 
     db: Path = Path("var/monitor.db")
     catalogue: Path = Path("indicators.yaml")
+    baseline: Path | None = None  # the printed baseline `monitor init` loads; default: monitor/data/baseline.csv
     raw_dir: Path = Path("var/raw")
     timezone: str = "Europe/Oslo"
     ssb_url: str = "https://data.ssb.no/api/pxwebapi/v2"
