@@ -98,9 +98,9 @@ def test_malformed_pages_are_named(raw: bytes, message: str) -> None:
 # ---- extraction -----------------------------------------------------------------------------------
 
 
-def test_extract_takes_the_kommune_row_of_the_grade_and_index(real_catalogue: Catalogue) -> None:
+def test_extract_takes_the_kommune_row_of_the_grade_and_index(small_catalogue: Catalogue) -> None:
     dataset = rows_dataset(body(PINNED))
-    municipality = real_catalogue.municipality
+    municipality = small_catalogue.municipality
     seventh = extract(dataset, series("7"), municipality)
     assert {p: v.value for p, v in seventh.items()} == {"2021": 6.9, "2022": 7.6, "2023": 8.1, "2024": 7.3, "2025": 7.0}
     tenth = extract(dataset, series("10"), municipality)
@@ -112,32 +112,32 @@ def test_extract_takes_the_kommune_row_of_the_grade_and_index(real_catalogue: Ca
     assert counts["2021"].value == 987.0
 
 
-def test_every_kjoenn_in_the_answer_is_an_error_not_a_sum(real_catalogue: Catalogue) -> None:
+def test_every_kjoenn_in_the_answer_is_an_error_not_a_sum(small_catalogue: Catalogue) -> None:
     # The boys' and girls' rows come back when KjoennID is not pinned to -10: never add them up.
     dataset = rows_dataset(body(ROWS))  # ROWS holds Asker's 2025-26 7th grade for A, G and J
     with pytest.raises(FetchError, match="3 rader for Asker 2025.*kjønn/eierform"):
-        extract(dataset, series("7"), real_catalogue.municipality)
+        extract(dataset, series("7"), small_catalogue.municipality)
 
 
-def test_an_old_kommune_number_is_used_only_where_it_was_valid(real_catalogue: Catalogue) -> None:
+def test_an_old_kommune_number_is_used_only_where_it_was_valid(small_catalogue: Catalogue) -> None:
     asker = [row for row in ROWS if row["Kommunekode"] == "3203" and row["EnhetNivaa"] == 3 and row["KjoennKode"] == "A"]
     old = [{**row, "Kommunekode": "3025", "Organisasjonsnummer": "3025", "AndelMobbet": "1,0"} for row in asker]
     dataset = rows_dataset(body(asker + old))
-    points = extract(dataset, series("7"), real_catalogue.municipality)
+    points = extract(dataset, series("7"), small_catalogue.municipality)
     # 2021-23 (autumns 2021, 2022, 2023): Asker was 3025; from 2024 it is 3203.
     assert [points[p].value for p in ("2021", "2022", "2023")] == [1.0, 1.0, 1.0]
     assert points["2024"].value == 7.3 and points["2025"].value == 7.0
 
 
-def test_an_unknown_word_in_a_value_cell_fails(real_catalogue: Catalogue) -> None:
+def test_an_unknown_word_in_a_value_cell_fails(small_catalogue: Catalogue) -> None:
     asker = [row for row in ROWS if row["Kommunekode"] == "3203" and row["EnhetNivaa"] == 3 and row["KjoennKode"] == "A"]
     asker[0] = {**asker[0], "AndelMobbet": "n/a"}
     with pytest.raises(FetchError, match="ukjent verdi 'n/a'"):
-        extract(rows_dataset(body(asker)), series(asker[0]["TrinnKode"]), real_catalogue.municipality)
+        extract(rows_dataset(body(asker)), series(asker[0]["TrinnKode"]), small_catalogue.municipality)
 
 
-def test_filters_are_looked_up_by_code(real_catalogue: Catalogue) -> None:
-    filters = build_filters("150", FILTERS, [series("7"), series("10")], real_catalogue.municipality)
+def test_filters_are_looked_up_by_code(small_catalogue: Catalogue) -> None:
+    filters = build_filters("150", FILTERS, [series("7"), series("10")], small_catalogue.municipality)
     assert filter_text(filters) == (
         "TidID(202112_202212_202312_202412_202512)_EnhetID(-1132)_TrinnID(6_9)_SpoersmaalID(-50)_KjoennID(-10)_EierformID(-10)"
     )
@@ -150,11 +150,11 @@ def test_filters_are_looked_up_by_code(real_catalogue: Catalogue) -> None:
     (lambda f: f.pop("TidID"), "filterVerdier mangler filteret TidID"),
     (lambda f: f["KjoennID"].pop(0), r"KjoennID har ikke lenger verdien -10"),
 ])
-def test_a_code_udir_dropped_fails_loudly(real_catalogue: Catalogue, change: Any, message: str) -> None:
+def test_a_code_udir_dropped_fails_loudly(small_catalogue: Catalogue, change: Any, message: str) -> None:
     changed = json.loads(json.dumps(FILTERS))
     change(changed)
     with pytest.raises(FetchError, match=message):
-        build_filters("150", changed, [series("7")], real_catalogue.municipality)
+        build_filters("150", changed, [series("7")], small_catalogue.municipality)
 
 
 def test_the_hint_names_the_indicators_and_monitor_import() -> None:
