@@ -325,6 +325,12 @@ def test_units(catalogue: Catalogue) -> None:
     assert catalogue.get("befolkningsvekst").direction.value == "none"
 
 
+def test_the_fetched_udir_indicators_are_the_two_bullying_ones(catalogue: Catalogue) -> None:
+    udir = [i for i in catalogue.indicators if i.source.kind.value == "udir"]
+    assert len(udir) == 12
+    assert {i.id for i in udir if i.fetch is not None} == {"mobbing_7_trinn", "mobbing_10_trinn"}  # the rest: imports
+
+
 def test_committed_baseline_equals_a_fresh_build(catalogue: Catalogue, seed: str, tmp_path: Path) -> None:
     fresh = tmp_path / "baseline.csv"
     write_baseline_csv(build_baseline_rows(seed, catalogue), fresh)
