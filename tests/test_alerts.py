@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from support.catalogues import BEHAVIOUR_CATALOGUE, baseline_for, load_behaviour_catalogue
 from support.paths import REPO
 from monitor.alerts.episodes import add_silence, find_conditions, record, remove_silence, silences
 from monitor.evaluate.assessment import evaluate_all
@@ -104,6 +105,12 @@ def settings_for(tmp_path: Path, port: int, **extra: object) -> Settings:
 def observe(store: Store, indicator_id: str, period: str, value: float, when: datetime, source: str = "import") -> None:
     run = RunRecord(source=source, target=indicator_id, started_at=when, finished_at=when)
     store.write_run(run, [Observation(indicator_id, REGION, period, value, None, source)])
+
+
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """The CLI on the behaviour fixture catalogue (with source owners) and its slice of the printed baseline."""
+    return {"MONITOR_DB": str(tmp_path / "x.db"), "MONITOR_CATALOGUE": str(BEHAVIOUR_CATALOGUE),
+            "MONITOR_BASELINE": str(baseline_for(load_behaviour_catalogue(), tmp_path))}
 
 
 @pytest.fixture
@@ -372,7 +379,7 @@ def test_a_resolution_during_a_silence_sends_nothing_and_a_removed_silence_stops
 
 
 def test_silence_commands(tmp_path: Path) -> None:
-    env = {"MONITOR_DB": str(tmp_path / "x.db"), "MONITOR_CATALOGUE": str(REPO / "indicators.yaml")}
+    env = cli_env(tmp_path)
     runner = CliRunner()
     assert runner.invoke(cli, ["init"], env=env).exit_code == 0
     added = runner.invoke(cli, ["silence", "add", "Asker kommune", "--until", "2999-12-31", "--reason", "Venter på tall",
@@ -395,7 +402,7 @@ def test_silence_commands(tmp_path: Path) -> None:
 
 
 def test_fresh_init_then_alerts_send_delivers_and_a_second_run_delivers_nothing(tmp_path: Path, server: SmtpServer) -> None:
-    env = {"MONITOR_DB": str(tmp_path / "x.db"), "MONITOR_CATALOGUE": str(REPO / "indicators.yaml"),
+    env = {**cli_env(tmp_path),
            "MONITOR_SMTP_HOST": "127.0.0.1", "MONITOR_SMTP_PORT": str(server.port), "MONITOR_ALERT_TO": OPS}
     runner = CliRunner()
     assert runner.invoke(cli, ["init"], env=env).exit_code == 0
@@ -416,7 +423,7 @@ def test_fresh_init_then_alerts_send_delivers_and_a_second_run_delivers_nothing(
 
 
 def test_alerts_test_sends_to_ops_and_alerts_need_a_host(tmp_path: Path, server: SmtpServer) -> None:
-    env = {"MONITOR_DB": str(tmp_path / "x.db"), "MONITOR_CATALOGUE": str(REPO / "indicators.yaml"),
+    env = {**cli_env(tmp_path),
            "MONITOR_SMTP_HOST": "127.0.0.1", "MONITOR_SMTP_PORT": str(server.port), "MONITOR_ALERT_TO": OPS,
            "MONITOR_SMTP_FROM": "monitor@asker.test"}
     result = CliRunner().invoke(cli, ["alerts", "test"], env=env)
@@ -435,7 +442,7 @@ def test_the_smtp_password_is_used_but_never_printed_or_logged(
     secret = "hemmelig-Passord-42"
     server = SmtpServer(user="monitor", password=secret).start()
     try:
-        env = {"MONITOR_DB": str(tmp_path / "x.db"), "MONITOR_CATALOGUE": str(REPO / "indicators.yaml"),
+        env = {**cli_env(tmp_path),
                "MONITOR_SMTP_HOST": "127.0.0.1", "MONITOR_SMTP_PORT": str(server.port), "MONITOR_ALERT_TO": OPS,
                "MONITOR_SMTP_USER": "monitor", "MONITOR_SMTP_PASSWORD": secret, "MONITOR_SMTP_TIMEOUT": "5"}
         runner = CliRunner()
@@ -451,10 +458,10 @@ def test_the_smtp_password_is_used_but_never_printed_or_logged(
         with observe_failure:
             moment = datetime(2026, 1, 5, tzinfo=OSLO)
             observe_failure.record_failure(RunRecord("ssb", "12143", moment, moment), "HTTP 500")
-        settings = Settings(db=tmp_path / "x.db", catalogue=REPO / "indicators.yaml", smtp_host="127.0.0.1",  # type: ignore[arg-type]
+        settings = Settings(db=tmp_path / "x.db", catalogue=BEHAVIOUR_CATALOGUE, smtp_host="127.0.0.1",  # type: ignore[arg-type]
                             smtp_port=server.port, alert_to=OPS, smtp_user="monitor", smtp_password=secret + "-feil",
                             smtp_timeout=5.0)
-        alerts_after_fetch(settings, load_catalogue(REPO / "indicators.yaml"))
+        alerts_after_fetch(settings, load_behaviour_catalogue())
         assert "535" in caplog.text  # the refusal is logged ...
         for text in (good.output, tested.output, caplog.text, repr(settings), str(smtp_config(settings))):
             assert secret not in text  # ... never the password
@@ -484,15 +491,15 @@ def test_source_owners_are_validated_in_the_catalogue(tmp_path: Path) -> None:
     problems = caught.value.problems
     assert any("kilde #1 → owner" in p and "ikke en gyldig e-postadresse" in p for p in problems), problems
     assert any("kilde #2 → name" in p and "ingen indikator har kilden 'Finnes ikke'" in p for p in problems), problems
-    real = load_catalogue(REPO / "indicators.yaml")
-    assert real.owner_of("Asker kommune") is not None and real.owner_of("SSB 12143") is None
+    owned = load_behaviour_catalogue()
+    assert owned.owner_of("Asker kommune") is not None and owned.owner_of("SSB 12143") is None
 
 
-def test_digests_group_by_primary_recipient_and_say_why(real_catalogue: Catalogue) -> None:
+def test_digests_group_by_primary_recipient_and_say_why(behaviour_catalogue: Catalogue) -> None:
     from monitor.alerts.episodes import Notice, describe, digests
     from monitor.catalogue.indicators import SourceOwner
 
-    shared = real_catalogue.model_copy(update={"sources": [
+    shared = behaviour_catalogue.model_copy(update={"sources": [
         SourceOwner(name="Asker kommune", owner=OWNER), SourceOwner(name="Medarbeiderundersøkelsen, KS", owner=OWNER),
     ]})
     opened = datetime(2026, 7, 20, tzinfo=OSLO)
