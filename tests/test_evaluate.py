@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from support.catalogues import load_fixture_baseline
 from monitor.evaluate.assessment import evaluate_all
-from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, Frequency, Indicator
 from monitor.evaluate.indicator import FetchHealth, State, TargetStatus, evaluate_indicator, judge_target, trajectory_value
 from monitor.core.model import Vintage
@@ -65,14 +65,14 @@ def vintage(indicator: str, period: str, value: float | None, status: str | None
 
 
 @pytest.fixture
-def baseline_evaluations(tmp_path: Path, real_catalogue: Catalogue, now: datetime) -> dict[str, object]:
+def baseline_evaluations(tmp_path: Path, behaviour_catalogue: Catalogue, now: datetime) -> dict[str, object]:
     with Store(tmp_path / "e.db") as store:
         store.migrate()
-        load_baseline(store, real_catalogue, now)
-        return {e.id: e for e in evaluate_all(real_catalogue, store, TODAY)}
+        load_fixture_baseline(store, behaviour_catalogue, now, tmp_path)
+        return {e.id: e for e in evaluate_all(behaviour_catalogue, store, TODAY)}
 
 
-def test_baseline_alone_on_2026_11_27(baseline_evaluations: dict, real_catalogue: Catalogue) -> None:
+def test_baseline_alone_on_2026_11_27(baseline_evaluations: dict, behaviour_catalogue: Catalogue) -> None:
     e = baseline_evaluations
     assert (e["netto_driftsresultat"].latest_value, e["netto_driftsresultat"].target_status) == (-0.7, TargetStatus.NOT_MET)
     assert e["netto_driftsresultat"].explanation.startswith(
@@ -92,11 +92,11 @@ def test_baseline_alone_on_2026_11_27(baseline_evaluations: dict, real_catalogue
     assert "neste periode ventes 31. desember 2026" in e["fritidstilbud_ungdom"].explanation
     # Sporadic or unknown frequency: no calendar, the latest status stands.
     assert e["reiser_sykkel"].state is State.NOT_MEASURED
-    assert list(e) == [i.id for i in real_catalogue.indicators]  # one evaluation per indicator
+    assert list(e) == [i.id for i in behaviour_catalogue.indicators]  # one evaluation per indicator
 
 
-def test_states_from_statuses_and_grace(real_catalogue: Catalogue) -> None:
-    indicator = real_catalogue.get("sykefravaer")
+def test_states_from_statuses_and_grace(behaviour_catalogue: Catalogue) -> None:
+    indicator = behaviour_catalogue.get("sykefravaer")
     rule = default_rule(indicator, frozenset())
     held = [vintage("sykefravaer", "2024", 9.0)]
     assert evaluate_indicator(indicator, held, rule, date(2026, 6, 29)).state is State.OK
@@ -112,8 +112,8 @@ def test_states_from_statuses_and_grace(real_catalogue: Catalogue) -> None:
     assert evaluate_indicator(indicator, hidden, rule, date(2026, 7, 15)).state is State.SUPPRESSED
 
 
-def test_fetch_failing_is_separate_from_late(real_catalogue: Catalogue) -> None:
-    indicator = real_catalogue.get("befolkningsvekst")
+def test_fetch_failing_is_separate_from_late(behaviour_catalogue: Catalogue) -> None:
+    indicator = behaviour_catalogue.get("befolkningsvekst")
     health = FetchHealth(last_attempt="2026-11-27T07:30:00+00:00", last_outcome="failed",
                          last_error="tabell 01222: serverfeil hos kilden (HTTP 503)")
     result = evaluate_indicator(indicator, [vintage("befolkningsvekst", "2025", 1.1)], ANNUAL, TODAY, health)
@@ -121,8 +121,8 @@ def test_fetch_failing_is_separate_from_late(real_catalogue: Catalogue) -> None:
     assert "Innhentingen feiler: tabell 01222: serverfeil hos kilden (HTTP 503)" in result.explanation
 
 
-def test_trend_follows_direction_and_revision_is_flagged(real_catalogue: Catalogue) -> None:
-    sick = real_catalogue.get("sykefravaer")  # lower is better
+def test_trend_follows_direction_and_revision_is_flagged(behaviour_catalogue: Catalogue) -> None:
+    sick = behaviour_catalogue.get("sykefravaer")  # lower is better
     series = [
         vintage("sykefravaer", "2021", 8.4, vintage_name="Handlingsprogram 2024–2027", at="2023-12-11T23:00:00+00:00", ident=1),
         vintage("sykefravaer", "2022", 9.3, vintage_name="Handlingsprogram 2024–2027", at="2023-12-11T23:00:00+00:00", ident=2),
@@ -136,11 +136,11 @@ def test_trend_follows_direction_and_revision_is_flagged(real_catalogue: Catalog
     assert evaluate_indicator(sick, same, ANNUAL, date(2023, 7, 1)).revised == []
 
 
-def test_threshold_and_trajectory_targets(real_catalogue: Catalogue) -> None:
-    overflow = real_catalogue.get("overlop_forurensning")
+def test_threshold_and_trajectory_targets(behaviour_catalogue: Catalogue) -> None:
+    overflow = behaviour_catalogue.get("overlop_forurensning")
     assert judge_target(overflow, 0.04, "2022") is TargetStatus.MET
     assert judge_target(overflow, 5.0, "2022") is TargetStatus.NOT_MET
-    emissions: Indicator = real_catalogue.get("direkte_klimagassutslipp")
+    emissions: Indicator = behaviour_catalogue.get("direkte_klimagassutslipp")
     target = emissions.target
     assert judge_target(emissions, 212_196, "2022") is TargetStatus.NONE  # no 2009 value in the seed
     with_base = target.model_copy(update={"base_value": 300_000.0})  # type: ignore[union-attr]
