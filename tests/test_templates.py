@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from support.checks import file_digest
-from support.paths import REPO
+from support.catalogues import BEHAVIOUR_CATALOGUE, baseline_for, load_behaviour_catalogue
 from support.import_helpers import import_catalogue
 from monitor.catalogue.indicators import Catalogue, Indicator, Unit
 from monitor.cli.main import cli
@@ -156,7 +156,7 @@ def fill_csv(data: bytes, year: int) -> tuple[bytes, dict[str, tuple[str, float]
     for index, row in enumerate(body):
         last[row[0]] = index
     filled: dict[str, tuple[str, float]] = {}
-    catalogue = {i.id: i for i in import_catalogue().indicators} | {i.id: i for i in _real().indicators}
+    catalogue = {i.id: i for i in import_catalogue().indicators} | {i.id: i for i in load_behaviour_catalogue().indicators}
     for ident, index in last.items():
         row = body[index]
         if not row[header.index("period")]:
@@ -175,7 +175,7 @@ def fill_xlsx(path: Path, year: int) -> dict[str, tuple[str, float]]:
     last: dict[str, int] = {}
     for line in range(2, sheet.max_row + 1):
         last[str(sheet.cell(line, 1).value)] = line
-    catalogue = {i.id: i for i in import_catalogue().indicators} | {i.id: i for i in _real().indicators}
+    catalogue = {i.id: i for i in import_catalogue().indicators} | {i.id: i for i in load_behaviour_catalogue().indicators}
     filled: dict[str, tuple[str, float]] = {}
     for ident, line in last.items():
         period = sheet.cell(line, header.index("period") + 1)
@@ -186,12 +186,6 @@ def fill_xlsx(path: Path, year: int) -> dict[str, tuple[str, float]]:
         filled[ident] = (str(period.value), value)
     workbook.save(path)
     return filled
-
-
-def _real() -> Catalogue:
-    from monitor.catalogue.indicators import load_catalogue
-
-    return load_catalogue(REPO / "indicators.yaml")
 
 
 def test_a_filled_template_imports_and_an_empty_one_is_refused(
@@ -217,8 +211,8 @@ def test_a_filled_template_imports_and_an_empty_one_is_refused(
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {"MONITOR_DB": str(tmp_path / "m.db"), "MONITOR_CATALOGUE": str(REPO / "indicators.yaml"),
-            "MONITOR_TIMEZONE": "Europe/Oslo"}
+    return {"MONITOR_DB": str(tmp_path / "m.db"), "MONITOR_CATALOGUE": str(BEHAVIOUR_CATALOGUE),
+            "MONITOR_BASELINE": str(baseline_for(load_behaviour_catalogue(), tmp_path)), "MONITOR_TIMEZONE": "Europe/Oslo"}
 
 
 def run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
