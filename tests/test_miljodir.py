@@ -10,11 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from support.checks import file_digest
-from support.paths import REPO
+from support.catalogues import BEHAVIOUR_CATALOGUE, baseline_for, load_behaviour_catalogue, load_fixture_baseline
 from support.import_helpers import import_catalogue, relative, write_xlsx
 from support.miljodir_workbook import ASKER_TOTALS, FIXTURE, HEADER, build, detail_rows
-from monitor.seed.baseline import load_baseline
-from monitor.catalogue.indicators import Catalogue, load_catalogue
+from monitor.catalogue.indicators import Catalogue
 from monitor.cli.main import cli
 from monitor.core.errors import ImportFileError
 from monitor.imports.indicators import import_file
@@ -49,10 +48,10 @@ def test_committed_fixture_sums_to_the_printed_totals(store: Store, catalogue: C
 
 
 def test_matching_the_baseline_adds_nothing(now: datetime, tmp_path: Path) -> None:
-    real = load_catalogue(REPO / "indicators.yaml")
+    real = load_behaviour_catalogue()  # real-shaped: direkte_klimagassutslipp as in indicators.yaml
     with Store(tmp_path / "m.db") as store:
         store.migrate()
-        load_baseline(store, real, now)
+        load_fixture_baseline(store, real, now, tmp_path)
         before = file_digest(store.path)
         result = import_file(store, real, FIXTURE, now=now, actor="kari", fmt="miljodir")
         assert (result.rows, result.new_vintages, result.run_id) == (4, 0, None)
@@ -176,7 +175,8 @@ def test_auto_detection_needs_the_sheet_and_no_import_sheet(store: Store, catalo
 
 
 def test_miljodir_through_the_cli(tmp_path: Path) -> None:
-    env = {"MONITOR_DB": str(tmp_path / "m.db"), "MONITOR_CATALOGUE": str(REPO / "indicators.yaml"), "MONITOR_TIMEZONE": "Europe/Oslo"}
+    env = {"MONITOR_DB": str(tmp_path / "m.db"), "MONITOR_CATALOGUE": str(BEHAVIOUR_CATALOGUE),
+           "MONITOR_BASELINE": str(baseline_for(load_behaviour_catalogue(), tmp_path)), "MONITOR_TIMEZONE": "Europe/Oslo"}
     runner = CliRunner()
     assert runner.invoke(cli, ["init"], env=env).exit_code == 0
     newer = workbook(tmp_path, build(rows=detail_rows(asker_totals={**ASKER_TOTALS, 2023: Decimal("205000.25")})))
