@@ -12,10 +12,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from support.paths import OSLO, REPO
+from support.catalogues import BEHAVIOUR_CATALOGUE, load_fixture_baseline
+from support.paths import OSLO
 from fetchers.jsonstat import parse_dataset
 from monitor.evaluate.assessment import evaluate_all
-from monitor.seed.baseline import BASELINE_VINTAGE, load_baseline
+from monitor.seed.baseline import BASELINE_VINTAGE
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.core.model import Observation, RunRecord, TableMeta
 from monitor.report.api import indicator_list
@@ -25,7 +26,7 @@ from monitor.store.database import Store
 from web import create_app
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=OSLO)
-CATALOGUE = REPO / "indicators.yaml"
+CATALOGUE = BEHAVIOUR_CATALOGUE  # real-shaped entries copied from indicators.yaml
 
 
 @pytest.fixture
@@ -35,11 +36,11 @@ def catalogue() -> Catalogue:
 
 @pytest.fixture
 def db(tmp_path: Path, catalogue: Catalogue) -> Path:
-    """What `monitor init` makes: the current schema and the handlingsprogram's baseline."""
+    """What `monitor init` makes: the current schema and the handlingsprogram's baseline (the catalogue's cells)."""
     path = tmp_path / "monitor.db"
     with Store(path) as store:
         store.migrate()
-        load_baseline(store, catalogue, NOW)
+        load_fixture_baseline(store, catalogue, NOW, tmp_path)
     return path
 
 
