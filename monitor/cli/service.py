@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import signal
+import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import click
@@ -30,6 +33,13 @@ from monitor.store.database import Store
 
 log = logging.getLogger("monitor")
 FAILING = (State.LATE, State.FETCH_FAILING)
+
+
+class WebServer(Protocol):
+    """What `monitor serve` and `monitor run` use of a waitress server."""
+
+    def run(self) -> None: ...
+    def close(self) -> None: ...
 
 
 @click.command()
@@ -137,15 +147,71 @@ def _kostra_to_fetch(settings: Settings) -> KostraCatalogue | None:
 @click.option("--port", default=8080, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Kjør nettsidene alene med en produksjonsserver (waitress); starter aldri planleggeren."""
-    from waitress import serve as waitress_serve
-
-    from web import create_app
-
     settings = _settings()
     with Store(settings.db, create=False) as store:
         store.require_current_schema()
+    _serve(listen(settings, host, port), host, port)
+
+
+def listen(settings: Settings, host: str, port: int) -> WebServer:
+    """The web app's waitress server on host:port. The address is bound before the app is built, so a busy or
+    forbidden port stops at once with one line in bokmål (a MonitorError); the OSError itself goes to the log."""
+    from waitress import create_server
+
+    from web import create_app
+
+    logging.basicConfig()  # as waitress.serve does: its own warnings reach stderr
+    sockets = bind(host, port)
+    try:
+        server: WebServer = create_server(create_app(settings), sockets=sockets, threads=8)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    return server
+
+
+def bind(host: str, port: int) -> list[socket.socket]:
+    """A bound socket for each address host:port names (as waitress resolves it), or a MonitorError."""
+    from waitress.adjustments import Adjustments
+
+    try:
+        wanted = Adjustments(host=host, port=port).listen
+    except ValueError as exc:
+        log.debug("kan ikke slå opp %s:%s", host, port, exc_info=exc)
+        raise MonitorError(f"adressen {host}:{port} finnes ikke; velg en annen med --host eller --port") from None
+    bound: list[socket.socket] = []
+    try:
+        for family, kind, proto, address in wanted:
+            sock = socket.socket(family, kind, proto)
+            bound.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+    except OSError as exc:
+        for sock in bound:
+            sock.close()
+        log.debug("kan ikke lytte på %s:%s", host, port, exc_info=exc)
+        if exc.errno == errno.EADDRINUSE:
+            raise MonitorError(f"port {port} er i bruk på {host}; stopp det som bruker den, "
+                               "eller velg en annen port med --port") from None
+        if exc.errno == errno.EACCES:
+            raise MonitorError(f"port {port} på {host} krever rettigheter denne brukeren ikke har; "
+                               "velg en port over 1023 med --port") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise MonitorError(f"adressen {host} finnes ikke på denne maskinen; velg en annen med --host") from None
+        code = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+        raise MonitorError(f"kan ikke lytte på {host}:{port} ({code}); velg en annen adresse med --host eller --port") from None
+    return bound
+
+
+def _serve(server: WebServer, host: str, port: int) -> None:
     click.echo(f"Nettsidene svarer på http://{host}:{port}/ (Ctrl-C stopper).")
-    waitress_serve(create_app(settings), host=host, port=port, threads=8)
+    try:
+        server.run()
+    finally:
+        server.close()
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -163,25 +229,38 @@ def run(host: str, port: int) -> None:
     # Ctrl-C (also when started in the background, where SIGINT starts out ignored) and SIGTERM stop both.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
-    scheduler = subprocess.Popen([sys.executable, "-m", "monitor.cli.main", "schedule"])
+    server = listen(settings, host, port)  # before the scheduler: a busy port starts nothing
+    scheduler: subprocess.Popen[bytes] | None = None
     try:
-        scheduler.wait(timeout=2)
-    except subprocess.TimeoutExpired:
-        pass  # still running: good
-    else:
-        raise MonitorError(f"planleggeren startet ikke (kode {scheduler.returncode}); se meldingen over")
+        scheduler = subprocess.Popen([sys.executable, "-m", "monitor.cli.main", "schedule"])
+        try:
+            scheduler.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass  # still running: good
+        else:
+            raise MonitorError(f"planleggeren startet ikke (kode {scheduler.returncode}); se meldingen over")
+    except BaseException:
+        server.close()
+        if scheduler is not None:
+            _stop(scheduler)
+        raise
     try:
-        click.get_current_context().invoke(serve, host=host, port=port)
+        _serve(server, host, port)
     except KeyboardInterrupt:
         pass
     finally:
-        if scheduler.poll() is None:
-            scheduler.send_signal(signal.SIGTERM)
-            try:
-                scheduler.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                scheduler.kill()
-                scheduler.wait()
+        _stop(scheduler)
         click.echo("Tjenesten er stoppet.")
     if scheduler.returncode not in (0, -signal.SIGTERM):
         raise MonitorError(f"planleggeren stoppet med kode {scheduler.returncode}")
+
+
+def _stop(scheduler: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the scheduler child and wait for it (it releases its lock); kill it after 30 s."""
+    if scheduler.poll() is None:
+        scheduler.send_signal(signal.SIGTERM)
+        try:
+            scheduler.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            scheduler.kill()
+            scheduler.wait()
