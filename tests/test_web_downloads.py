@@ -10,17 +10,15 @@ import pytest
 from flask import Flask
 
 from support.auth_helpers import NOW, make_app
-from support.paths import REPO
-from monitor.seed.baseline import load_baseline
-from monitor.catalogue.indicators import load_catalogue
+from support.catalogues import BEHAVIOUR_CATALOGUE, load_behaviour_catalogue, load_fixture_baseline
 from monitor.store.database import Store
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Flask:
-    app = make_app(tmp_path, catalogue=REPO / "indicators.yaml")
+    app = make_app(tmp_path, catalogue=BEHAVIOUR_CATALOGUE)
     with Store(tmp_path / "monitor.db") as store:
-        load_baseline(store, load_catalogue(REPO / "indicators.yaml"), NOW)
+        load_fixture_baseline(store, load_behaviour_catalogue(), NOW, tmp_path)
     return app
 
 

@@ -10,10 +10,9 @@ import pytest
 from flask import Flask
 
 from support.auth_helpers import NOW, csrf_token, logged_in, make_app
-from support.paths import REPO
-from support.catalogues import baseline_cell_count, indicator_count
-from monitor.seed.baseline import load_baseline
-from monitor.catalogue.indicators import load_catalogue
+from support.catalogues import BEHAVIOUR_CATALOGUE, baseline_for, load_behaviour_catalogue, load_fixture_baseline
+from monitor.seed.baseline import read_baseline
+from monitor.sources.pipeline import IndicatorPlan
 from monitor.core.model import Observation, RunRecord, TableMeta
 from monitor.store.database import Store
 
@@ -23,9 +22,9 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 @pytest.fixture
 def app(tmp_path: Path) -> Flask:
-    app = make_app(tmp_path, catalogue=REPO / "indicators.yaml")
+    app = make_app(tmp_path, catalogue=BEHAVIOUR_CATALOGUE)
     with Store(tmp_path / "monitor.db") as store:
-        load_baseline(store, load_catalogue(REPO / "indicators.yaml"), NOW)
+        load_fixture_baseline(store, load_behaviour_catalogue(), NOW, tmp_path)
     return app
 
 
@@ -40,8 +39,9 @@ def row_ids(html: str) -> list[str]:
 def test_overview_groups_every_indicator_with_placeholders_counts_and_norwegian_numbers(app: Flask) -> None:
     html = app.test_client().get("/").get_data(as_text=True)
     ids = row_ids(html)
-    assert ids == [i.id for i in load_catalogue(REPO / "indicators.yaml").indicators]
-    assert html.count('<tr class="placeholder">') == 4
+    catalogue = load_behaviour_catalogue()
+    assert ids == [i.id for i in catalogue.indicators]
+    assert html.count('<tr class="placeholder">') == len(catalogue.placeholders) == 3
     assert "Rapporteres kvalitativt" in html and "Indikator under utvikling" in html
     # The Økonomi placeholder follows vedlikehold_formalsbygg; the climate one opens its table.
     assert html.index("vedlikehold_formalsbygg") < html.index("Indikator under utvikling")
@@ -71,16 +71,17 @@ def test_filters(app: Flask, query: str, expect: set[str] | None) -> None:
 @pytest.mark.parametrize("hostile", [
     "' OR '1'='1", "1; DROP TABLE observations; --", XSS, "%00", "okonomi' --", "\u202e", "x" * 5000,
 ])
-def test_hostile_filter_values_are_ignored(app: Flask, hostile: str) -> None:
+def test_hostile_filter_values_are_ignored(app: Flask, hostile: str, tmp_path: Path) -> None:
+    catalogue = load_behaviour_catalogue()
     client = app.test_client()
     for key in ("area", "state", "source"):
         response = client.get("/", query_string={key: hostile})
         assert response.status_code == 200
         html = response.get_data(as_text=True)
-        assert len(row_ids(html)) == indicator_count()
+        assert len(row_ids(html)) == len(catalogue.indicators)
         assert XSS not in html
     with store_of(app) as store:
-        assert store.count_observations() == baseline_cell_count()
+        assert store.count_observations() == len(read_baseline(catalogue, baseline_for(catalogue, tmp_path)))
 
 
 def test_indicator_page_shows_vintages_source_clocks_and_history(app: Flask) -> None:
@@ -126,7 +127,7 @@ def test_sources_page_has_a_row_per_table(app: Flask) -> None:
         store.record_failure(RunRecord("ssb", "12143", NOW, NOW), "HTTP 400: Value AGD23 is not a valid value code")
     html = app.test_client().get("/kilder").get_data(as_text=True)
     ssb = html.split('id="kilde-ssb"', 1)[1].split("</section>", 1)[0]
-    assert ssb.count("<tr class=") == 18
+    assert ssb.count("<tr class=") == len(IndicatorPlan(load_behaviour_catalogue(), "ssb").tables)
     assert "Value AGD23 is not a valid value code" in ssb and "feilet" in ssb
     assert "Hent SSB nå" not in html  # only for admins
 
