@@ -7,12 +7,24 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
+from monitor.alerts.episodes import find_conditions, record
+from monitor.alerts.outbox import CLAIM_LEASE, claim
+from monitor.catalogue.indicators import load_catalogue
+from monitor.cli import alerts as alerts_cli
+from monitor.cli.alerts import HELD_EXIT_CODE, alert_config
+from monitor.cli.main import cli
+from monitor.core.model import Observation, RunRecord
+from monitor.core.settings import Settings
+from monitor.evaluate.assessment import evaluate_all
 from monitor.store.database import Store
-from support.paths import FIXTURES
+from support.paths import FIXTURES, OSLO
+from support.smtp_server import SmtpServer
 
 MONITOR = str(Path(sys.executable).parent / "monitor")
 SMALL = FIXTURES / "catalogue" / "small.yaml"
@@ -70,3 +82,68 @@ def test_a_busy_port_is_one_line_and_a_nonzero_exit(tmp_path: Path, busy_port: i
         assert processes_using(tmp_path / "x.db") == []
     with Store(tmp_path / "x.db", create=False) as store:
         assert store.conn.execute("SELECT COUNT(*) FROM scheduler_lock").fetchone()[0] == 0
+
+
+# -- 2. held mail is named -------------------------------------------------------------------------------
+
+OPS = "drift@asker.test"
+# sykefravaer (annual, register "Asker kommune", in small.yaml): period 2025 is late after mid-July 2026.
+LATE = datetime(2026, 7, 20, 8, 0, tzinfo=OSLO)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    running = SmtpServer().start()
+    yield running
+    running.stop()
+
+
+def alerts_env(tmp_path: Path, port: int) -> dict[str, str]:
+    return {"MONITOR_DB": str(tmp_path / "x.db"), "MONITOR_CATALOGUE": str(SMALL), "MONITOR_SMTP_HOST": "127.0.0.1",
+            "MONITOR_SMTP_PORT": str(port), "MONITOR_ALERT_TO": OPS, "MONITOR_SMTP_TIMEOUT": "5"}
+
+
+def send_at(tmp_path: Path, smtp: SmtpServer, moment: datetime, monkeypatch: pytest.MonkeyPatch) -> Result:
+    """`monitor alerts send` with the command's clock at `moment`."""
+    monkeypatch.setattr(alerts_cli, "_now", lambda settings: moment)
+    return CliRunner().invoke(cli, ["alerts", "send"], env=alerts_env(tmp_path, smtp.port))
+
+
+def held_by_a_killed_run(tmp_path: Path, smtp: SmtpServer) -> tuple[int, str]:
+    """An alert queued, then claimed by a run that died before sending: a fresh claim on held mail."""
+    settings = Settings(db=tmp_path / "x.db", catalogue=SMALL, smtp_host="127.0.0.1",  # type: ignore[call-arg]
+                        smtp_port=smtp.port, alert_to=OPS, smtp_timeout=5.0)
+    catalogue = load_catalogue(SMALL)
+    with Store(tmp_path / "x.db") as store:
+        store.migrate()
+        when = datetime(2025, 6, 1, tzinfo=OSLO)
+        run = RunRecord(source="import", target="sykefravaer", started_at=when, finished_at=when)
+        store.write_run(run, [Observation("sykefravaer", "3203", "2024", 6.1, None, "import")])
+        findings = find_conditions(catalogue, store, evaluate_all(catalogue, store, LATE.date(), LATE, OSLO), OSLO)
+        queued = record(store, catalogue, findings, alert_config(settings), LATE)
+        assert len(queued.outbox_ids) == 1
+        outbox_id = queued.outbox_ids[0]
+        assert claim(store, outbox_id, LATE, "killed-run")
+        subject = store.conn.execute("SELECT subject FROM alert_outbox WHERE id = ?", (outbox_id,)).fetchone()[0]
+    return outbox_id, subject
+
+
+def test_alerts_send_names_mail_held_by_a_fresh_claim_with_its_expiry_and_a_distinct_exit_code(
+    tmp_path: Path, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outbox_id, subject = held_by_a_killed_run(tmp_path, smtp)
+    result = send_at(tmp_path, smtp, LATE + timedelta(minutes=2), monkeypatch)
+    assert smtp.received == []
+    assert result.exit_code == HELD_EXIT_CODE == 3, result.output
+    expires = (LATE + CLAIM_LEASE).astimezone(OSLO)
+    assert expires.strftime("%d.%m.%Y kl. %H:%M") == "20.07.2026 kl. 08:15"
+    assert "1 holdt av en annen kjøring" in result.stdout
+    held = [line for line in result.stderr.splitlines() if f"#{outbox_id}" in line]
+    assert len(held) == 1, result.stderr
+    assert subject in held[0] and "20.07.2026 kl. 08:15" in held[0]
+    # Once the claim has expired the next run sends it, once, and exits 0.
+    later = LATE + CLAIM_LEASE + timedelta(minutes=1)
+    again = send_at(tmp_path, smtp, later, monkeypatch)
+    assert again.exit_code == 0, again.output
+    assert "1 sendt" in again.stdout and "holdt" not in again.output
+    assert len(smtp.received) == 1

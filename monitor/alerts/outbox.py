@@ -197,11 +197,30 @@ def load(store: Store, outbox_id: int) -> Queued:
 
 
 @dataclass(frozen=True)
+class Held:
+    """A message not sent and claimed by another run whose lease has not run out (a live sender, or a killed one)."""
+
+    id: int
+    subject: str
+    expires: datetime  # when the claim goes stale: the first run after this sends it
+
+
+def held_rows(store: Store, now: datetime) -> list[Held]:
+    """The messages no run can send before their claim expires, oldest first."""
+    rows = store.conn.execute(
+        "SELECT id, subject, claimed_at FROM alert_outbox WHERE sent_at IS NULL AND claimed_at >= ? ORDER BY id",
+        (_stale(now),),
+    )
+    return [Held(ident, subject, timestamps.decode(claimed) + CLAIM_LEASE) for ident, subject, claimed in rows]
+
+
+@dataclass(frozen=True)
 class DeliveryResult:
     sent: int
     failed: int  # messages refused this time (left pending)
-    pending: int  # left in the outbox after this run
+    pending: int  # left in the outbox after this run, free for the next run
     error: str | None  # the first error, for the operator (password scrubbed)
+    held: tuple[Held, ...] = ()  # left in the outbox, claimed by another run until their claim expires
 
 
 def deliver(store: Store, connect: Callable[[], AbstractContextManager[Mailer]], now: datetime) -> DeliveryResult:
@@ -234,7 +253,7 @@ def deliver(store: Store, connect: Callable[[], AbstractContextManager[Mailer]],
                     sent += 1
         except MailError as exc:
             error = error or str(exc)
-    return DeliveryResult(sent, failed, len(pending_ids(store, now)), error)
+    return DeliveryResult(sent, failed, len(pending_ids(store, now)), error, tuple(held_rows(store, now)))
 
 
 def outbox_rows(store: Store, *, limit: int = 50) -> list[dict[str, object]]:

@@ -38,6 +38,9 @@ from monitor.core.settings import Settings
 from monitor.store.database import Store
 
 log = logging.getLogger("monitor.alerts.episodes")
+# `monitor alerts send`: 0 all sent (or nothing due), 1 sending failed, HELD_EXIT_CODE nothing failed but mail is
+# held by another run's claim (a run that is sending right now, or one killed mid-send) until the time it names.
+HELD_EXIT_CODE = 3
 
 
 # -- from the settings ------------------------------------------------------------------------------
@@ -100,12 +103,15 @@ def alerts_after_fetch(settings: Settings, catalogue: Catalogue) -> None:
     except (MonitorError, sqlite3.Error) as exc:
         log.error("varsler: %s", exc)
         return
-    log.info("varsler: %s", summary(outcome))
+    zone = ZoneInfo(settings.timezone)
+    log.info("varsler: %s", summary(outcome, zone))
+    for line in held_lines(outcome, zone):
+        log.warning("varsler: %s", line)
     if outcome.delivered.error:
         log.error("varsler: %s", outcome.delivered.error)
 
 
-def summary(outcome: AlertRun) -> str:
+def summary(outcome: AlertRun, zone: ZoneInfo) -> str:
     """One line in bokmål."""
     rec, sent = outcome.recorded, outcome.delivered
     parts = [
@@ -114,11 +120,28 @@ def summary(outcome: AlertRun) -> str:
         f"{sent.sent} sendt",
         f"{sent.pending} venter",
     ]
+    if sent.held:
+        last = max(held.expires for held in sent.held)
+        parts.append(f"{len(sent.held)} holdt av en annen kjøring (til senest {local_time(last, zone)})")
     if rec.silenced:
         parts.append(f"{rec.silenced} dempet")
     if rec.unroutable:
         parts.append(f"{rec.unroutable} uten mottaker (sett MONITOR_ALERT_TO)")
     return "; ".join(parts) + "."
+
+
+def held_lines(outcome: AlertRun, zone: ZoneInfo) -> list[str]:
+    """One line per message another run has claimed: which, and from when the next run may send it."""
+    return [
+        f"#{held.id} «{held.subject}» er tatt av en annen kjøring (som sender nå, eller ble stoppet underveis); "
+        f"den sendes av første `monitor alerts send` etter {local_time(held.expires, zone)}"
+        for held in outcome.delivered.held
+    ]
+
+
+def local_time(moment: datetime, zone: ZoneInfo) -> str:
+    """27.11.2026 kl. 09:30, in the configured time zone."""
+    return f"{moment.astimezone(zone):%d.%m.%Y} kl. {moment.astimezone(zone):%H:%M}"
 
 
 # -- monitor alerts ------------------------------------------------------------------------------------
@@ -131,17 +154,25 @@ def alerts() -> None:
 
 @alerts.command("send")
 def alerts_send() -> None:
-    """Vurder alle indikatorer nå, registrer nye og løste varsler og send e-postene som venter."""
+    """Vurder alle indikatorer nå, registrer nye og løste varsler og send e-postene som venter.
+
+    Kode 0: alt er sendt; 1: sendingen feilet (e-postene blir liggende i køen); 3: ingen feil, men e-poster er tatt
+    av en annen kjøring og sendes først når kravet utløper (tidspunktet står i meldingen)."""
     settings = _settings()
     smtp_config(settings), alert_config(settings)  # fail on the settings before touching anything
     catalogue = load_catalogue(settings.catalogue)
     with Store(settings.db, create=False) as store:
         store.require_current_schema()
         outcome = run_alerts(settings, catalogue, store, _now(settings))
-    click.echo(f"Varsler: {summary(outcome)}")
+    zone = ZoneInfo(settings.timezone)
+    click.echo(f"Varsler: {summary(outcome, zone)}")
+    for line in held_lines(outcome, zone):
+        click.echo(f"Holdt: {line}", err=True)
     if outcome.delivered.error:
         click.echo(f"Feil ved sending (prøves igjen neste gang): {outcome.delivered.error}", err=True)
         click.get_current_context().exit(1)
+    if outcome.delivered.held:
+        click.get_current_context().exit(HELD_EXIT_CODE)
 
 
 @alerts.command("test")
