@@ -19,6 +19,7 @@ import pytest
 
 from fetchers.ssb_query import (
     Selection,
+    _selection,
     build_selections,
     check_series_against_metadata,
     period_of,
@@ -49,9 +50,18 @@ def codelists() -> dict[str, Any]:
     return {path.stem: load(path) for path in (SSB_V2 / "codelists").glob("*.json")}
 
 
+def cross_check_tables(catalogue: Catalogue) -> dict[str, tuple[str, SsbSeries]]:
+    """The tables validate --online asks on their own to cross-check a series (netto_driftsresultat: 12134)."""
+    return {
+        i.fetch.cross_check.series.table: (i.id, i.fetch.cross_check.series)
+        for i in catalogue.indicators if isinstance(i.fetch, SsbFetch) and i.fetch.cross_check is not None
+    }
+
+
 def test_one_folder_per_catalogue_table(catalogue: Catalogue) -> None:
     wanted = {s.table for i in catalogue.indicators if i.fetch and i.fetch.kind == "ssb" for s in i.fetch.series.values()}
-    assert set(TABLES) == wanted and len(TABLES) == 18
+    assert set(TABLES) == wanted | set(cross_check_tables(catalogue))
+    assert len(wanted) == 18 and set(cross_check_tables(catalogue)) == {"12134"}
     for table in TABLES:
         for name in ("table.json", "metadata.json", "data.json", "query.json"):
             assert (SSB_V2 / table / name).is_file(), (table, name)
@@ -128,6 +138,9 @@ def test_every_series_finds_its_codes_in_metadata_and_data(catalogue: Catalogue,
 def test_data_answers_exactly_the_query_build_selections_makes(catalogue: Catalogue) -> None:
     metadata = {table: load(SSB_V2 / table / "metadata.json") for table in TABLES}
     selections = build_selections(catalogue, metadata)
+    for table, (indicator_id, series) in cross_check_tables(catalogue).items():
+        selections[table] = _selection(table, [(indicator_id, "cross_check", series)], catalogue.municipality,
+                                       metadata[table])
     for table in TABLES:
         data = load(SSB_V2 / table / "data.json")
         selection = selections[table]
