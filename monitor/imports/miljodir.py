@@ -77,7 +77,10 @@ def read_rows(path: Path, raw: bytes, catalogue: Catalogue) -> list[ImportRow]:
         # Stream the sheet: hold only the header candidates and rows mentioning the kommune.
         return line <= HEADER_ROWS or any(cell.text.casefold() in wanted for cell in cells)
 
-    sheet, table = read_xlsx(path, raw, _pick, keep=keep, max_rows=MAX_ROWS, max_unpacked=MAX_UNPACKED)
+    # Hidden rows and columns are Miljødirektoratet's table as published (or a planner's filter on one kommune):
+    # every row of the kommune is summed whether shown or not. A hidden «Oversikt - detaljert» is refused.
+    sheet, table = read_xlsx(path, raw, _pick, keep=keep, max_rows=MAX_ROWS, max_unpacked=MAX_UNPACKED,
+                             hidden_rows_allowed=True)
     location = Location(str(path), sheet)
     header_line, columns = _header(location, table)
     location = Location(str(path), sheet, {"indicator_id": columns.get(NUMBER, columns.get(NAME, 0)),

@@ -21,6 +21,7 @@ from typing import Any
 
 import openpyxl
 from openpyxl.utils import get_column_letter
+from openpyxl.xml.functions import iterparse
 
 from monitor.core.errors import ImportFileError
 
@@ -217,12 +218,15 @@ def read_xlsx(
     keep: Callable[[int, list[Cell]], bool] | None = None,
     max_rows: int = MAX_ROWS,
     max_unpacked: int = MAX_XLSX_UNPACKED,
+    hidden_rows_allowed: bool = False,
 ) -> tuple[str, Table]:
     """Read one sheet (chosen by `pick` from the sheet names; "" reads none) as located cells.
 
     The workbook is opened read-only with data_only=False, so a formula is seen as a formula and can
     be refused by name of its cell instead of silently using a cached (or missing) result. `keep`
-    streams a large sheet: only the rows it accepts are held in memory.
+    streams a large sheet: only the rows it accepts are held in memory. A hidden (or very hidden) sheet is
+    refused: whoever opens the file in Excel does not see what would be imported. Hidden rows and columns
+    with content are refused too, unless `hidden_rows_allowed` (a publisher's table read as a whole).
     """
     _check_zip(path, raw, max_unpacked)
     try:
@@ -234,6 +238,7 @@ def read_xlsx(
                 if not name:
                     return "", []
                 sheet = workbook[name]
+                _refuse_hidden_sheet(path, name, getattr(sheet, "sheet_state", "visible"))
                 sheet.reset_dimensions()  # never trust the file's declared size
                 table: Table = []
                 for line, row in enumerate(sheet.iter_rows(), start=1):
@@ -242,6 +247,8 @@ def read_xlsx(
                     cells = [_xlsx_cell(cell) for cell in row]
                     if keep is None or keep(line, cells):
                         table.append((line, cells))
+                if not hidden_rows_allowed:
+                    _refuse_hidden_content(Location(str(path), name), table, *_hidden_rows_and_columns(sheet))
                 return name, table
             finally:
                 workbook.close()
@@ -251,6 +258,81 @@ def read_xlsx(
         raise ImportFileError([
             f"{path}: kan ikke lese XLSX-filen; den er ødelagt eller ikke laget av Excel ({type(exc).__name__}: {exc})"
         ]) from exc
+
+
+def _refuse_hidden_sheet(path: Path, name: str, state: str | None) -> None:
+    if state in (None, "visible"):
+        return
+    if state == "veryHidden":
+        how = "helt skjult («very hidden»)"
+        show = "vis arket (i VBA-redigeringen, Alt+F11: arkets egenskap Visible = -1 xlSheetVisible)"
+    else:
+        how, show = "skjult", "vis arket (høyreklikk på en arkfane → Vis …)"
+    raise ImportFileError([
+        f"{Location(str(path), name).at(1)}: arket «{name}» er {how}, så den som åpner filen i Excel ser ikke tallene "
+        f"som ville blitt importert; {show}, kontroller tallene og lagre filen på nytt"
+    ])
+
+
+def _is_true(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in ("1", "true")
+
+
+def _is_zero(value: str | None) -> bool:
+    try:
+        return value is not None and float(value) == 0
+    except ValueError:
+        return False
+
+
+def _hidden_rows_and_columns(sheet: Any) -> tuple[set[int], list[tuple[int, int]]]:
+    """The sheet's hidden rows (1-based) and hidden column ranges (1-based, inclusive), read from its XML.
+
+    Read-only openpyxl does not keep row and column dimensions, so the sheet is streamed once more for the
+    `<row hidden>` and `<col hidden>` attributes (a height or width of 0 hides too).
+    """
+    rows: set[int] = set()
+    columns: list[tuple[int, int]] = []
+    line = 0
+    with sheet._get_source() as source:  # the sheet's XML in the workbook's zip
+        for _event, element in iterparse(source):
+            tag = element.tag.rsplit("}", 1)[-1]
+            if tag == "row":
+                number = element.get("r")
+                line = int(float(number)) if number else line + 1
+                if _is_true(element.get("hidden")) or _is_zero(element.get("ht")):
+                    rows.add(line)
+                element.clear()
+            elif tag == "col":
+                if _is_true(element.get("hidden")) or _is_zero(element.get("width")):
+                    columns.append((int(element.get("min", "0")), int(element.get("max", element.get("min", "0")))))
+                element.clear()
+    return rows, columns
+
+
+def _refuse_hidden_content(location: Location, table: Table, hidden_rows: set[int], hidden_columns: list[tuple[int, int]]) -> None:
+    """Refuse hidden rows and columns that hold anything: the planner does not see what would be imported."""
+    problems: list[str] = []
+    seen_columns: set[int] = set()
+    for line, cells in table:
+        filled = [index for index, cell in enumerate(cells) if cell.text or cell.problem]
+        if not filled:
+            continue
+        if line in hidden_rows:
+            problems.append(
+                f"{location.at(line, filled[0])}: rad {line} er skjult i Excel, men har innhold som ville blitt importert; "
+                "vis raden (merk radene rundt → høyreklikk → Vis, eller fjern filteret) og kontroller den"
+            )
+        for index in filled:
+            if index not in seen_columns and any(low <= index + 1 <= high for low, high in hidden_columns):
+                seen_columns.add(index)
+                letter = get_column_letter(index + 1)
+                problems.append(
+                    f"{location.at(line, index)}: kolonne {letter} er skjult i Excel, men har innhold som ville blitt "
+                    f"importert; vis kolonnen (merk kolonnene rundt → høyreklikk → Vis) og kontroller den"
+                )
+    if problems:
+        raise ImportFileError(problems)
 
 
 def _xlsx_cell(cell: Any) -> Cell:
