@@ -36,7 +36,7 @@ def test_store_refuses_missing_database_without_create(tmp_path: Path) -> None:
 
 
 def test_unmigrated_database_is_reported(tmp_path: Path) -> None:
-    with Store(tmp_path / "m.db") as store, pytest.raises(StoreError, match="schema version 0"):
+    with Store(tmp_path / "m.db") as store, pytest.raises(StoreError, match="skjemaversjon 0"):
         store.require_current_schema()
 
 
@@ -66,7 +66,7 @@ def test_vintages_cannot_be_updated_or_deleted(store: Store, now: datetime) -> N
     assert [v.value for v in store.vintages("sykefravaer")] == [9.3]
 
 
-def test_a_failing_write_leaves_nothing_behind(store: Store, now: datetime) -> None:
+def test_a_failing_write_leaves_nothing_behind(store: Store, now: datetime, caplog: pytest.LogCaptureFixture) -> None:
     store.write_run(run_at(now), [obs(9.3)])
     before = store.count_observations(), len(store.runs())
     # The second row of the batch fails inside the transaction, after the run row and the first row.
@@ -74,8 +74,9 @@ def test_a_failing_write_leaves_nothing_behind(store: Store, now: datetime) -> N
         "CREATE TEMP TRIGGER fail_mid_write BEFORE INSERT ON observations WHEN NEW.period = '2021' "
         "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
     )
-    with pytest.raises(StoreError, match="disk on fire"):
+    with pytest.raises(StoreError, match="kunne ikke lagre import"):
         store.write_run(run_at(now + timedelta(hours=1)), [obs(9.9), obs(1.0, period="2021")])
+    assert "disk on fire" in caplog.text  # SQLite's own words are logged; the user reads bokmål (issue 16 §3)
     assert (store.count_observations(), len(store.runs())) == before
     assert store.latest("sykefravaer")[0].value == 9.3
 

@@ -54,6 +54,6 @@ def test_the_store_is_never_created_and_must_be_migrated(tmp_path: Path) -> None
         try:
             get_store()
         except StoreError as exc:
-            assert "schema version 0" in str(exc)
+            assert "skjemaversjon 0" in str(exc)
         else:
             raise AssertionError("an unmigrated database was used")

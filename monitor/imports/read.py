@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import warnings
 import zipfile
@@ -24,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.xml.functions import iterparse
 
 from monitor.core.errors import ImportFileError
+from monitor.core.usertext import csv_reason
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_XLSX_UNPACKED = 100 * 1024 * 1024  # a zip bomb is refused before openpyxl unpacks it
@@ -153,7 +155,8 @@ def _csv_table(path: Path, raw: bytes) -> Table:
                 raise ImportFileError([f"{path}:{reader.line_num}: filen har mer enn {MAX_ROWS} rader; del den opp"])
             table.append((reader.line_num, [Cell(cell.strip()) for cell in cells]))
     except csv.Error as exc:
-        raise ImportFileError([f"{path}:{reader.line_num + 1}: ugyldig CSV: {exc}"]) from exc
+        logging.getLogger(__name__).info("%s:%d: csv: %s", path, reader.line_num + 1, exc)  # csv's own words
+        raise ImportFileError([f"{path}:{reader.line_num + 1}: ugyldig CSV: {csv_reason(exc)}"]) from exc
     return table
 
 

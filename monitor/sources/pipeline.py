@@ -24,6 +24,7 @@ from fetchers.ssb_source import SsbSource
 from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.sources.derive import evaluate
 from monitor.core.errors import FetchError
+from monitor.core.usertext import printable, unreadable_answer
 from monitor.core.model import Observation, RunRecord, Series, TableMeta
 from monitor.store.rawarchive import archive, read_archived
 from monitor.store.database import Store
@@ -294,8 +295,8 @@ def fail_all(
 ) -> None:
     """The source failed before any table (its limits, its change listing): every table failed with that error."""
     for table in tables:
-        store.record_failure(RunRecord(report.source, table, started, clock()), str(exc))
-        report.tables.append(TableOutcome(table, "failed", error=str(exc)))
+        store.record_failure(RunRecord(report.source, table, started, clock()), printable(str(exc)))
+        report.tables.append(TableOutcome(table, "failed", error=printable(str(exc))))
 
 
 def record_unchanged(
@@ -324,6 +325,8 @@ def _fail(
     message = failure_message(table, exc)
     if not isinstance(exc, (FetchError, JsonStatError)):
         log.error("%s: tabell %s: uventet feil", report.source, table, exc_info=exc)
+    elif isinstance(unread := _unreadable(exc), JsonStatError):  # the parser's own words, for the log only
+        log.warning("%s: tabell %s: svaret kunne ikke leses: %s", report.source, table, printable(str(unread)))
     run = RunRecord(
         report.source, table, began, ended,
         raw_path="\n".join(str(path) for path, _ in archived) if archived else None,
@@ -334,12 +337,28 @@ def _fail(
 
 
 def failure_message(table: str, exc: Exception) -> str:
-    """One bokmål sentence for a failed table; an unforeseen error says so and names its kind (details in the log)."""
+    """One bokmål sentence for a failed table; an unforeseen error says so and names its kind (details in the log).
+
+    The JSON-stat parser speaks English by design: its message (also when a fetcher wrapped it in a FetchError)
+    becomes «svaret fra kilden kunne ikke leses (…)», and the parser's words go to the log. Control characters a
+    source sent are shown escaped (\\x00), never as they came.
+    """
     if isinstance(exc, (FetchError, JsonStatError)):
         text = str(exc)
+        unread = _unreadable(exc)
+        if unread is not None:
+            text = text.replace(str(unread), unreadable_answer(str(unread)))
     else:
         text = f"uventet feil under behandlingen av svaret ({type(exc).__name__}: {exc})"
+    text = printable(text)
     return text if text.startswith("tabell ") else f"tabell {table}: {text}"
+
+
+def _unreadable(exc: BaseException) -> JsonStatError | None:
+    """The JSON-stat parser's error behind `exc`: itself, or what a fetcher's FetchError was raised from."""
+    if isinstance(exc, JsonStatError):
+        return exc
+    return exc.__cause__ if isinstance(exc.__cause__, JsonStatError) else None
 
 
 def what_changed(

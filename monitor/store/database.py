@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -12,10 +13,18 @@ from typing import Any
 
 from monitor.core import timestamps
 from monitor.core.errors import StoreError
+from monitor.core.usertext import sqlite_reason
 from monitor.store.migrations import MIGRATIONS, migrate, schema_version
 from monitor.core.model import Observation, RunRecord, TableMeta, Vintage
 
 BUSY_TIMEOUT_MS = 10_000
+log = logging.getLogger(__name__)
+
+
+def store_failed(path: Path, what: str, exc: sqlite3.Error | OSError) -> StoreError:
+    """A StoreError in bokmål ("PATH: kunne ikke lagre …: databasen er låst …"); SQLite's own words go to the log."""
+    log.warning("%s: %s: %s: %s", path, what, type(exc).__name__, exc)
+    return StoreError(f"{path}: {what}: {sqlite_reason(exc)}")
 
 
 class Store:
@@ -24,7 +33,7 @@ class Store:
     def __init__(self, path: Path | str, *, create: bool = True) -> None:
         self.path = Path(path)
         if not create and not self.path.exists():
-            raise StoreError(f"{self.path}: no database here; run `monitor init` first")
+            raise StoreError(f"{self.path}: her er ingen database; kjør `monitor init` først")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
@@ -33,7 +42,7 @@ class Store:
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA foreign_keys = ON")
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"{self.path}: cannot open the database: {exc}") from exc
+            raise store_failed(self.path, "kan ikke åpne databasen", exc) from exc
         self.conn = conn
 
     def _dicts(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
@@ -58,14 +67,17 @@ class Store:
         try:
             return migrate(self.conn)
         except (sqlite3.Error, RuntimeError) as exc:
-            raise StoreError(f"{self.path}: migration failed: {exc}") from exc
+            if isinstance(exc, sqlite3.Error):
+                raise store_failed(self.path, "migreringen feilet", exc) from exc
+            log.warning("%s: %s", self.path, exc)  # the one RuntimeError: a schema newer than this program's
+            raise StoreError(f"{self.path}: databasen er laget av en nyere versjon av programmet; oppgrader det") from exc
 
     def require_current_schema(self) -> None:
         """Fail clearly when the database has not been initialised or migrated."""
         version = schema_version(self.conn)
         if version != len(MIGRATIONS):
             raise StoreError(
-                f"{self.path}: schema version {version}, expected {len(MIGRATIONS)}; run `monitor init`"
+                f"{self.path}: skjemaversjon {version}, men programmet venter {len(MIGRATIONS)}; kjør `monitor init`"
             )
 
     @contextmanager
@@ -166,7 +178,7 @@ class Store:
                 if table_meta is not None:
                     self._save_table_meta(table_meta, run.finished_at)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: could not store {run.source} {run.target}: {exc}") from exc
+            raise store_failed(self.path, f"kunne ikke lagre {run.source} {run.target}", exc) from exc
         return run_id, len(changed)
 
     def save_table_meta(self, metas: Iterable[TableMeta], checked_at: datetime) -> None:
@@ -176,7 +188,7 @@ class Store:
                 for meta in metas:
                     self._save_table_meta(meta, checked_at)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: could not store table metadata: {exc}") from exc
+            raise store_failed(self.path, "kunne ikke lagre tabellopplysningene", exc) from exc
 
     def _save_table_meta(self, meta: TableMeta, checked_at: datetime) -> None:
         # Fields the source did not send this time keep what we knew.
@@ -228,7 +240,7 @@ class Store:
             with self.transaction():
                 return self._insert_run(run, "failed", error, 0, 0)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: could not log the failure of {run.source} {run.target}: {exc}") from exc
+            raise store_failed(self.path, f"kunne ikke logge feilen for {run.source} {run.target}", exc) from exc
 
     def _insert_run(self, run: RunRecord, outcome: str, error: str | None, rows: int, new: int) -> int:
         cursor = self.conn.execute(

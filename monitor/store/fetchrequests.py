@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.core import timestamps
-from monitor.core.errors import StoreError
-from monitor.store.database import Store
+from monitor.store.database import Store, store_failed
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ def request_fetch(store: Store, source: str, requested_by: str, now: datetime) -
             assert cursor.lastrowid is not None
             return FetchRequest(cursor.lastrowid, source, requested_by, timestamps.encode(now), None, None), True
     except sqlite3.Error as exc:
-        raise StoreError(f"{store.path}: could not record the fetch request for {source}: {exc}") from exc
+        raise store_failed(store.path, f"kunne ikke registrere bestillingen av henting fra {source}", exc) from exc
 
 
 def claim_pending(store: Store, now: datetime) -> list[FetchRequest]:
@@ -65,7 +64,7 @@ def claim_pending(store: Store, now: datetime) -> list[FetchRequest]:
             store.conn.executemany("UPDATE fetch_requests SET started_at = ? WHERE id = ?",
                                    [(timestamps.encode(now), request.id) for request in waiting])
     except sqlite3.Error as exc:
-        raise StoreError(f"{store.path}: could not claim fetch requests: {exc}") from exc
+        raise store_failed(store.path, "kunne ikke ta bestilte hentinger", exc) from exc
     return waiting
 
 
@@ -75,7 +74,7 @@ def mark_finished(store: Store, request_id: int, now: datetime) -> None:
         with store.transaction():
             store.conn.execute("UPDATE fetch_requests SET finished_at = ? WHERE id = ?", [timestamps.encode(now), request_id])
     except sqlite3.Error as exc:
-        raise StoreError(f"{store.path}: could not finish fetch request {request_id}: {exc}") from exc
+        raise store_failed(store.path, f"kunne ikke avslutte bestilt henting {request_id}", exc) from exc
 
 
 def latest_requests(store: Store) -> dict[str, FetchRequest]:
