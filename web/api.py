@@ -3,7 +3,8 @@ KOSTRA peer comparison (/api/kostra).
 
 Read-only GET routes under /api. They answer to the same gate as the pages (`web.auth`): with
 MONITOR_READ_OPEN=false an anonymous request gets 401 JSON. The answers are built in
-`monitor.report.api` from the store and the (cached) evaluation; no SQL here.
+`monitor.report.api` from the store and the (cached) evaluation; no SQL here. Who imported a file
+(`fetch_history[].actor`) is a login name: anonymous readers get «en redaktør» instead.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.report.api import indicator_detail, indicator_list_json, indicator_rows, jsonstat_dataset
 from monitor.report.kostra import kostra_json
 from web.store import get_store
-from web import clock
+from web import auth, clock
 from web.kostra import year_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -54,6 +55,7 @@ def indicator(indicator_id: str) -> Response:
     store = get_store()
     reads = clock.kommune(store, (catalogue, now))
     detail = indicator_detail(catalogue, store, found, reads.by_id[found.id], now)
+    detail["fetch_history"] = [{**run, "actor": auth.shown_name(run.get("actor"))} for run in detail["fetch_history"]]
     return _json(detail)
 
 

@@ -12,6 +12,11 @@ the login page rather than refused for its token):
 
 Refused and logged out: pages redirect to /logg-inn?neste=…, /api/* answers 401 JSON. Logged in
 with too low a role: 403. Every POST then needs the form's CSRF token (Flask-WTF); without it: 400.
+
+A session holds the user's id, their session key (which changes with the password and with the user's
+session version, raised by logging out) and when it logged in and was last used: it ends on logout
+(every copy of the cookie), a new password, removal of the user, MONITOR_SESSION_IDLE_MINUTES without
+a request, or MONITOR_SESSION_MAX_HOURS after logging in.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import wraps
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
@@ -55,6 +61,8 @@ LOCKED_OUT = ("For mange mislykkede innlogginger. Vent et kvarter og prøv igjen
 CSRF_MESSAGE = ("Skjemaet mangler en gyldig sikkerhetsnøkkel (CSRF), eller siden har vært åpen for lenge. "
                 "Gå tilbake, last inn siden på nytt og prøv igjen.")
 _SESSION_KEY = "user"
+ANONYMOUS_IMPORTER = "en redaktør"  # who imported a file, as anonymous readers see it
+ANONYMOUS_ADMIN = "en administrator"  # who asked for a fetch, as anonymous readers see it
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -85,14 +93,37 @@ def current_user() -> User | None:
     user: User | None = None
     stored = session.get(_SESSION_KEY)
     if isinstance(stored, dict) and isinstance(stored.get("id"), int):
-        store = get_store()
-        found = Users(store).by_id(stored["id"])
+        now = clock.now()
+        found = Users(get_store()).by_id(stored["id"]) if _still_fresh(stored, now) else None
         if found is not None and found.session_key == stored.get("key"):
             user = found
+            session[_SESSION_KEY] = {**stored, "seen": int(now.timestamp())}
         else:
             session.pop(_SESSION_KEY, None)
     g.current_user = user
     return user
+
+
+def _still_fresh(stored: dict[str, Any], now: datetime) -> bool:
+    """Whether a session is within its idle time and its absolute lifetime (MONITOR_SESSION_*)."""
+    config = clock.settings()
+    login_at, seen_at = stored.get("login"), stored.get("seen")
+    if not isinstance(login_at, int) or not isinstance(seen_at, int):
+        return False  # a session from before these limits, or a forged one: log in again
+    moment = now.timestamp()
+    idle = timedelta(minutes=config.session_idle_minutes).total_seconds()
+    lifetime = timedelta(hours=config.session_max_hours).total_seconds()
+    return moment - seen_at <= idle and moment - login_at <= lifetime
+
+
+def shown_name(name: str | None, anonymous: str = ANONYMOUS_IMPORTER) -> str | None:
+    """A login name as the current reader may see it: itself for a logged-in user, `anonymous` for anyone else.
+
+    With open reading, showing who imported a file would hand anyone the login names to guess passwords for.
+    """
+    if name is None or current_user() is not None:
+        return name
+    return anonymous
 
 
 def _refusal(role: str) -> ResponseReturnValue | None:
@@ -129,6 +160,8 @@ def _required_role() -> str | None:
 
 
 def _gate() -> ResponseReturnValue | None:
+    if _SESSION_KEY in session and request.endpoint != "static":
+        current_user()  # every request of a logged-in user counts as use (the idle limit), or ends a stale session
     role = _required_role()
     return _refusal(role) if role is not None else None
 
@@ -146,12 +179,13 @@ def _safe_next(target: str | None) -> str:
 
 
 def _remote_addr() -> str:
+    # The client's address; behind MONITOR_TRUSTED_PROXIES proxies, ProxyFix has put the real client's here.
     return request.remote_addr or "ukjent"
 
 
 @bp.route("/logg-inn", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
-    """The login form; POST checks the password, rate-limited per username and per address."""
+    """The login form; POST checks the password, rate-limited per (address, username) and per address."""
     target = _safe_next(request.values.get("neste"))
     if request.method == "GET":
         return render_template("auth_login.html", neste=target, username="", error=None)
@@ -160,17 +194,21 @@ def login() -> ResponseReturnValue:
     now = clock.now()
     store = get_store()
     users = Users(store)
-    if users.locked_out(username, _remote_addr(), now):
+    attempt = users.begin_attempt(username, _remote_addr(), now)  # counted and recorded before the check
+    if attempt is None:
         log.warning("innlogging sperret (for mange forsøk): %r fra %s", username, _remote_addr())
         return render_template("auth_login.html", neste=target, username=username, error=LOCKED_OUT), 429
     user = users.authenticate(username, password) if len(password) <= MAX_PASSWORD_LENGTH else None
-    users.record_attempt(username, _remote_addr(), now, succeeded=user is not None)
+    if user is not None:
+        users.attempt_succeeded(attempt)
     if user is None:
         log.info("mislykket innlogging: %r fra %s", username, _remote_addr())
         return render_template("auth_login.html", neste=target, username=username, error=LOGIN_FAILED)
     session.clear()  # a fresh session (and CSRF token) for the logged-in user
-    session[_SESSION_KEY] = {"id": user.id, "key": user.session_key}
+    stamp = int(now.timestamp())
+    session[_SESSION_KEY] = {"id": user.id, "key": user.session_key, "login": stamp, "seen": stamp}
     session.permanent = True
+    g.current_user = user
     log.info("innlogget: %s (%s) fra %s", user.username, user.role, _remote_addr())
     return redirect(target)
 
@@ -185,8 +223,10 @@ def logout_page() -> ResponseReturnValue:
 @bp.post("/logg-ut")
 @login_required("viewer")
 def logout() -> ResponseReturnValue:
-    """End the session."""
+    """End the session: every copy of it (and the user's other sessions), not only this browser's cookie."""
     user = current_user()
+    if user is not None:
+        Users(get_store()).end_sessions(user.id)
     session.clear()
     if user is not None:
         log.info("logget ut: %s", user.username)
@@ -206,7 +246,8 @@ def _template_globals() -> dict[str, Any]:
         user = current_user()
         return user is not None and user.has_role(role)
 
-    return {"current_user": current_user, "can": can, "role_words": ROLE_WORDS}
+    return {"current_user": current_user, "can": can, "role_words": ROLE_WORDS, "shown_name": shown_name,
+            "anonymous_admin": ANONYMOUS_ADMIN}
 
 
 def init_app(app: Flask) -> None:

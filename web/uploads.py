@@ -39,7 +39,7 @@ FORMAT_WORDS = {
 }
 KOSTRA_FORMAT = "kostra"  # a web choice only: the file goes to monitor.imports.kostra, not monitor.imports.indicators
 MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # send_file adds "; charset=utf-8" to text/* itself
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 FALLBACK_NAME = "opplasting"

@@ -1,4 +1,4 @@
-"""`monitor user add|list|remove`: the web UI's users. Passwords are read hidden (or from stdin), never echoed."""
+"""`monitor user add|password|list|remove`: the web UI's users. Passwords are read hidden (or from stdin), never echoed."""
 
 from __future__ import annotations
 
@@ -40,6 +40,21 @@ def add(username: str, role: str, password_stdin: bool) -> None:
     with _open_store(settings) as store:
         created = Users(store).add(username, password, role, datetime.now(ZoneInfo(settings.timezone)))
     click.echo(f"Brukeren «{created.username}» er opprettet med rollen {created.role} ({created.role_word}).")
+
+
+@user.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Les passordet fra første linje på standard inn (for skript).")
+def password(username: str, password_stdin: bool) -> None:
+    """Gi en bruker nytt passord; alle innloggingene brukeren har, slutter å virke med en gang."""
+    settings = _settings()
+    if password_stdin:
+        new_password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        new_password = click.prompt("Nytt passord", hide_input=True, confirmation_prompt="Gjenta passordet")
+    with _open_store(settings) as store:
+        Users(store).set_password(username, new_password)
+    click.echo(f"Brukeren «{username.strip().lower()}» har fått nytt passord; gamle innlogginger er avsluttet.")
 
 
 @user.command("list")

@@ -40,7 +40,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None  # signs web sessions; without it a random key per process is used
     read_open: bool = True  # may anyone read the web UI and the JSON API without logging in?
     base_url: str = "http://127.0.0.1:8080"  # the UI's address, for links in e-mails
-    behind_tls: bool = False  # session cookies get the Secure flag
+    behind_tls: bool = False  # session cookies get the Secure flag; responses carry Strict-Transport-Security
+    trusted_proxies: int = Field(default=0, ge=0)  # reverse proxies in front whose X-Forwarded-* headers count
+    session_idle_minutes: float = Field(default=30.0, gt=0)  # a login ends after this long without a request
+    session_max_hours: float = Field(default=12.0, gt=0)  # and this long after logging in, whatever happens
     max_upload_bytes: int = 5 * 1024 * 1024
 
 

@@ -166,6 +166,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX alert_notices_episode ON alert_notices (episode_id);
     """,
+    # 6: a per-user session version: logging out or a new password raises it, which ends every session (every
+    # copy of every session cookie) the user had. Login attempts are counted by (address, username).
+    """
+    ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX login_attempts_addr_user ON login_attempts (remote_addr, username, at);
+    """,
 ]
 
 
