@@ -21,7 +21,7 @@ from monitor.core.fetchspec import Municipality, UdirFetch, UdirSeries
 
 __all__ = [
     "BandsTarget", "Catalogue", "Derive", "Direction", "Expr", "FetchSpec", "FhiFetch", "FhiSeries", "Frequency", "Indicator",
-    "Municipality", "PeriodMap", "Placeholder", "Retired", "Source", "SourceKind", "SourceOwner", "SsbFetch", "SsbRegion",
+    "Municipality", "PeriodMap", "Placeholder", "ProgressSettings", "Retired", "Source", "SourceKind", "SourceOwner", "SsbFetch", "SsbRegion",
     "SsbSeries", "Target", "ThresholdTarget", "TrajectoryTarget", "UdirFetch", "UdirSeries", "Unit", "load_catalogue",
 ]
 from monitor.catalogue.yamlpos import LineMap, read_mapping, validate_located
@@ -168,6 +168,14 @@ class TrajectoryTarget(BaseModel):
 Target = Annotated[BandsTarget | ThresholdTarget | TrajectoryTarget, Field(discriminator="kind")]
 
 
+class ProgressSettings(BaseModel):
+    """How progress towards the target is measured (issue 18; docs/progress.md): the first year counted."""
+
+    model_config = _STRICT
+
+    base_year: int = Field(ge=1990, le=2100)  # default 2019, the first column of the handlingsprogram's tables
+
+
 class Indicator(BaseModel):
     """One active indicator of the handlingsprogram."""
 
@@ -188,6 +196,7 @@ class Indicator(BaseModel):
     decimals: int = Field(ge=0, le=3)
     direction: Direction
     target: Target | None = None
+    progress: ProgressSettings | None = None  # progress towards the target; without it from 2019
     notes: str | None = None
     fetch: FetchSpec | None = None  # how an online indicator is fetched (required for kind ssb)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
@@ -14,6 +14,7 @@ from monitor.catalogue.indicators import BandsTarget, Direction, Indicator, Thre
 from monitor.core.model import MISSING_STATUSES, NOT_MEASURED, PENDING, Vintage
 from monitor.core.numbers import format_value
 from monitor.catalogue.releases import ReleaseRule, due_date, expected_latest, grace_end, next_expected
+from monitor.evaluate.progress import Progress, progress_from_latest
 
 BASELINE_VINTAGE = "Handlingsprogram 2024–2027"
 SUPPRESSED = frozenset({":"})
@@ -86,13 +87,16 @@ class Evaluation:
     last_success: str | None
     source_updated: str | None
     next_check: str | None
+    progress: Progress | None = None  # the pace towards the target (monitor/evaluate/progress.py)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        data = asdict(self)
+        data = {field.name: getattr(self, field.name) for field in fields(self)}  # not asdict: progress has to_dict
+        data["revised"] = list(self.revised)
         data["state"] = self.state.value
         data["target_status"] = self.target_status.value
         data["due"] = self.due.isoformat() if self.due else None
+        data["progress"] = self.progress.to_dict() if self.progress else None
         return data
 
 
@@ -130,6 +134,7 @@ def evaluate_indicator(
         expected_period=str(expected) if expected is not None else None, due=due, trend=trend, revised=revised,
         explanation="", last_attempt=health.last_attempt, last_outcome=health.last_outcome,
         last_success=health.last_success, source_updated=health.source_updated, next_check=next_check,
+        progress=progress_from_latest(indicator, latest),
     )
     return _with_explanation(indicator, evaluation, health)
 
