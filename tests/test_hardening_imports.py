@@ -3,6 +3,9 @@
 1. A hidden (or very hidden) «Import» sheet, and hidden rows or columns with content in it, are refused by
    `monitor import`, the web upload and `monitor kostra import`; Miljødirektoratet's workbook is refused only when
    the sheet actually read is hidden (its hidden rows are its own table, summed whole).
+2. A lone separator before exactly three digits ('1.748', '1,748') is refused as ambiguous unless the indicator
+   shows three decimals or the workbook cell is a number; digits other than 0–9 are refused in values, periods
+   and regions (float() and re's \\d accept them).
 """
 
 from __future__ import annotations
@@ -23,13 +26,13 @@ from openpyxl import Workbook
 from support.auth_helpers import csrf_token, logged_in, make_app
 from support.checks import file_digest
 from support.import_helpers import import_catalogue, relative, write_csv
-from support.miljodir_workbook import ASKER_TOTALS, build
+from support.miljodir_workbook import ASKER_TOTALS, build, detail_rows
 from support.paths import REPO
-from monitor.catalogue.indicators import Catalogue
+from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.catalogue.kostra import load_kostra
 from monitor.cli.main import cli
 from monitor.core.errors import ImportFileError
-from monitor.imports.indicators import import_file
+from monitor.imports.indicators import import_file, parse_value
 from monitor.imports.kostra import import_kostra_file
 from monitor.store.database import Store
 
@@ -265,3 +268,166 @@ def test_miljodir_hidden_helper_sheets_and_filtered_rows_are_its_own_and_accepte
     assert [(v.period, v.value) for v in store.latest("direkte_klimagassutslipp")] == [
         (str(year), float(total)) for year, total in sorted(ASKER_TOTALS.items())
     ]
+
+
+# -- 2. numbers that read two ways, and digits that are not 0–9 -------------------------------------------
+
+DECIMALS = REPO / "tests" / "fixtures" / "catalogue" / "decimals.yaml"
+
+
+@pytest.fixture
+def decimals_catalogue() -> Catalogue:
+    return load_catalogue(DECIMALS)
+
+
+def csv_rows(tmp_path: Path, *lines: str) -> Path:
+    return write_csv(tmp_path, "indicator_id;period;value;region\n" + "".join(line + "\n" for line in lines))
+
+
+@pytest.mark.parametrize("line,problem", [
+    ("matsvinn_per_innbygger;2023;1.748;3203", "import.csv:2: matsvinn_per_innbygger: verdi: '1.748' kan leses som 1748 "
+     "(skilletegnet som tusenskille) eller 1,748 (som desimaltegn); skriv 1748 for tusentallet eller 1,7480 for desimaltallet"),
+    ("matsvinn_per_innbygger;2023;1,748;3203", "import.csv:2: matsvinn_per_innbygger: verdi: '1,748' kan leses som 1748 "
+     "(skilletegnet som tusenskille) eller 1,748 (som desimaltegn); skriv 1748 for tusentallet eller 1,7480 for desimaltallet"),
+    ("sykefravaer;2023;9,125 %;3203", "import.csv:2: sykefravaer: verdi: '9,125' kan leses som 9125 "
+     "(skilletegnet som tusenskille) eller 9,125 (som desimaltegn); skriv 9125 for tusentallet eller 9,1250 for desimaltallet"),
+])
+def test_a_lone_separator_before_three_digits_is_refused_as_ambiguous(
+    store: Store, decimals_catalogue: Catalogue, now: datetime, tmp_path: Path, line: str, problem: str
+) -> None:
+    assert refusal(store, decimals_catalogue, csv_rows(tmp_path, line), now, tmp_path) == [problem]
+
+
+@pytest.mark.parametrize("text", ["1.748", "1,748", "-12,345", "+999.999"])
+def test_parse_value_refuses_the_ambiguous_form_below_three_decimals(text: str) -> None:
+    for decimals in (0, 1, 2):
+        with pytest.raises(ValueError, match="kan leses som"):
+            parse_value(text, decimals=decimals)
+
+
+@pytest.mark.parametrize("text,value", [
+    ("1748", 1748.0), ("1 748", 1748.0), ("1\u00a0748", 1748.0), ("1,7480", 1.748), ("1,74", 1.74), ("12,5", 12.5),
+    ("0,125", 0.125), (",125", 0.125), ("1234,567", 1234.567), ("1748,", 1748.0), ("-0,7", -0.7), ("\u22121,5", -1.5),
+])
+def test_unambiguous_numbers_are_still_read(text: str, value: float) -> None:
+    # A leading 0 or four leading digits cannot be a thousands group; four or two decimals are decimals.
+    assert parse_value(text) == value
+
+
+def test_three_decimals_are_accepted_where_the_indicator_shows_three(
+    store: Store, decimals_catalogue: Catalogue, now: datetime, tmp_path: Path
+) -> None:
+    path = csv_rows(tmp_path, "utslipp_per_innbygger;2022;1,748;3203", "utslipp_per_innbygger;2023;1.702;3203")
+    import_file(store, decimals_catalogue, path, now=now, actor="kari")
+    assert [(v.period, v.value) for v in store.latest("utslipp_per_innbygger")] == [("2022", 1.748), ("2023", 1.702)]
+
+
+def test_a_number_cell_is_unambiguous_but_the_same_as_text_is_refused(
+    store: Store, decimals_catalogue: Catalogue, now: datetime, tmp_path: Path
+) -> None:
+    def percent(sheet: Any) -> None:
+        sheet["C3"].number_format = "0.000%"
+
+    rows = [HEADER, ["matsvinn_per_innbygger", 2023, 1.748], ["sykefravaer", 2023, 0.09125]]
+    import_file(store, decimals_catalogue, write_book(tmp_path, workbook_bytes(rows, edit=percent)), now=now, actor="kari")
+    assert {(v.indicator_id, v.value) for v in store.latest()} == {("matsvinn_per_innbygger", 1.748), ("sykefravaer", 9.125)}
+    text = write_book(tmp_path, workbook_bytes([HEADER, ["matsvinn_per_innbygger", 2022, "1,748"]]), name="tekst.xlsx")
+    [problem] = refusal(store, decimals_catalogue, text, now, tmp_path)
+    assert problem.startswith("tekst.xlsx:Import!C2: matsvinn_per_innbygger: verdi: '1,748' kan leses som 1748")
+
+
+@pytest.mark.parametrize("value,char", [
+    ("\u0663", "\u0663 (U+0663)"), ("\uff11\uff12", "\uff11 (U+FF11)"), ("12\u0660", "\u0660 (U+0660)"),
+    ("\u0669,\u0661", "\u0669 (U+0669)"), ("\u00b2", "\u00b2 (U+00B2)"), ("\u0967\u0968", "\u0967 (U+0967)"),
+])
+def test_digits_other_than_0_to_9_are_refused(
+    store: Store, decimals_catalogue: Catalogue, now: datetime, tmp_path: Path, value: str, char: str
+) -> None:
+    problems = refusal(store, decimals_catalogue, csv_rows(tmp_path, f"sykefravaer;2023;{value};3203"), now, tmp_path)
+    left, right = char.split(" ")
+    assert problems == [f"import.csv:2: sykefravaer: verdi: {value!r} har tegnet «{left}» {right}, som ikke er et av "
+                        "sifrene 0–9; skriv det med vanlige sifre"]
+
+
+@pytest.mark.parametrize("line,problem", [
+    ("sykefravaer;\u0662\u0660\u0662\u0663;9,1;3203", "perioden '\u0662\u0660\u0662\u0663' er ikke et årstall (ÅÅÅÅ) med sifrene 0–9"),
+    ("sykefravaer;\uff12\uff10\uff12\uff13;9,1;3203", "perioden '\uff12\uff10\uff12\uff13' er ikke et årstall (ÅÅÅÅ) med sifrene 0–9"),
+    ("sykefravaer;2023;9,1;\u0663\u0662\u0660\u0663", "region '\u0663\u0662\u0660\u0663' er ikke et firesifret kommunenummer med sifrene 0–9"),
+])
+def test_periods_and_regions_in_other_digits_are_refused_not_stored_as_text(
+    store: Store, decimals_catalogue: Catalogue, now: datetime, tmp_path: Path, line: str, problem: str
+) -> None:
+    [found] = refusal(store, decimals_catalogue, csv_rows(tmp_path, line), now, tmp_path)
+    assert found == f"import.csv:2: sykefravaer: {problem}"
+
+
+@pytest.mark.parametrize("text", ["1_000", "nan", "NaN", "inf", "-Infinity", "1e3", "0x10", "١٬٠٠٠", "½"])
+def test_other_float_oddities_are_refused(text: str) -> None:
+    # float() takes 1_000, nan, inf and 1e3; the import never did (a guard, not a change).
+    with pytest.raises(ValueError):
+        parse_value(text)
+
+
+def test_kostra_import_refuses_ambiguous_and_foreign_digits(store: Store, now: datetime, tmp_path: Path) -> None:
+    kostra = load_kostra(REPO / "kostra.yaml")
+    path = write_csv(tmp_path, "indicator_id;region;period;value\n"
+                     "kostra.opp_gruppestorrelse_1_4;asker;2022;15,900\n"
+                     "kostra.opp_gruppestorrelse_5_7;asker;\u0662\u0660\u0662\u0662;15,9\n")
+    before = file_digest(store.path)
+    with pytest.raises(ImportFileError) as caught:
+        import_kostra_file(store, kostra, path, now=now, actor="kari")
+    assert relative(caught.value.problems, tmp_path) == [
+        "import.csv:2: kostra.opp_gruppestorrelse_1_4: verdi: '15,900' kan leses som 15900 (skilletegnet som "
+        "tusenskille) eller 15,900 (som desimaltegn); skriv 15900 for tusentallet eller 15,9000 for desimaltallet",
+        "import.csv:3: kostra.opp_gruppestorrelse_5_7: perioden '\u0662\u0660\u0662\u0662' er ikke et årstall i 1990–2026",
+    ]
+    assert file_digest(store.path) == before
+
+
+def test_the_web_upload_refuses_an_ambiguous_value(tmp_path: Path) -> None:
+    app = make_app(tmp_path, catalogue=DECIMALS)
+    editor = logged_in(app, "erik")
+    before = file_digest(db_path(app))
+    response = upload(editor, b"indicator_id;period;value\nmatsvinn_per_innbygger;2023;1.748\n", "matsvinn.csv")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422, page
+    assert "matsvinn.csv:2: matsvinn_per_innbygger: verdi: &#39;1.748&#39; kan leses som 1748" in page
+    assert file_digest(db_path(app)) == before
+
+
+def miljodir_with_asker_amount(amount: Any) -> tuple[bytes, int]:
+    """Miljødirektoratet's workbook with Asker's first amount replaced, and the sheet row it stands on."""
+    rows = detail_rows()
+    index = next(i for i, row in enumerate(rows) if row[2] == "Asker")
+    rows[index] = [*rows[index][:7], amount]
+    return build(rows=rows), index + 2
+
+
+@pytest.mark.parametrize("amount,problem", [
+    ("12,345", "utslippet '12,345' kan leses som 12345 (skilletegnet som tusenskille) eller 12,345 (som desimaltegn); "
+               "skriv 12345 for tusentallet eller 12,3450 for desimaltallet"),
+    ("\u0661\u0662", "utslippet '\u0661\u0662' har tegnet «\u0661» (U+0661), som ikke er et av sifrene 0–9; skriv det med vanlige sifre"),
+])
+def test_miljodir_text_amounts_are_read_by_the_same_rule(
+    store: Store, catalogue: Catalogue, now: datetime, tmp_path: Path, amount: str, problem: str
+) -> None:
+    data, line = miljodir_with_asker_amount(amount)
+    problems = refusal(store, catalogue, write_book(tmp_path, data, name="utslipp.xlsx"), now, tmp_path)
+    assert problems == [f"utslipp.xlsx:'Oversikt - detaljert'!H{line}: {problem}"]
+
+
+def test_miljodir_number_cells_with_three_decimals_are_summed(store: Store, catalogue: Catalogue, now: datetime, tmp_path: Path) -> None:
+    rows = detail_rows()
+    first = next(i for i, row in enumerate(rows) if row[2] == "Asker" and row[3] == 2019)
+    second = next(i for i, row in enumerate(rows) if row[2] == "Asker" and row[3] == 2019 and i > first)
+    rows[first][7], rows[second][7] = rows[first][7] + 1.748, rows[second][7] - 1.748  # the year's total unchanged
+    import_file(store, catalogue, write_book(tmp_path, build(rows=rows), name="utslipp.xlsx"), now=now, actor="kari")
+    assert store.latest("direkte_klimagassutslipp")[0].value == float(ASKER_TOTALS[2019])
+
+
+def test_miljodir_years_in_other_digits_are_refused(store: Store, catalogue: Catalogue, now: datetime, tmp_path: Path) -> None:
+    rows = detail_rows()
+    index = next(i for i, row in enumerate(rows) if row[2] == "Asker")
+    rows[index][3] = "\u0662\u0660\u0661\u0669"
+    problems = refusal(store, catalogue, write_book(tmp_path, build(rows=rows), name="utslipp.xlsx"), now, tmp_path)
+    assert problems == [f"utslipp.xlsx:'Oversikt - detaljert'!D{index + 2}: året '\u0662\u0660\u0661\u0669' er ikke et årstall (ÅÅÅÅ)"]

@@ -13,7 +13,16 @@ from typing import Protocol
 from monitor.imports import miljodir
 from monitor.catalogue.indicators import Catalogue, Indicator, SourceKind, Unit
 from monitor.core.errors import ImportFileError
-from monitor.imports.read import MAX_FILE_BYTES, ImportRow, check_size, file_kind, read_bytes, read_import_rows
+from monitor.imports.read import (
+    MAX_FILE_BYTES,
+    ImportRow,
+    check_size,
+    file_kind,
+    foreign_digit,
+    parse_number,
+    read_bytes,
+    read_import_rows,
+)
 from monitor.core.model import NOT_MEASURED, PENDING, Observation, RunRecord
 from monitor.store.database import Store
 
@@ -42,6 +51,9 @@ class Measure(Protocol):
     @property
     def scale(self) -> tuple[int, int] | None: ...
 
+    @property
+    def decimals(self) -> int: ...
+
 
 @dataclass(frozen=True)
 class ImportResult:
@@ -64,15 +76,13 @@ def import_refusal(indicator: Indicator) -> str | None:
     return None
 
 
-def parse_value(text: str) -> float:
-    """A number as people type it in Norway: '15,1', '1 748', '-0,7', '12.5'. ValueError otherwise."""
-    cleaned = re.sub(r"[\s\u00a0\u202f]", "", text).replace("\u2212", "-")
-    if cleaned.count(",") + cleaned.count(".") > 1:
-        raise ValueError(f"{text!r} er ikke et tall (bruk ett desimaltegn og ikke tusenskilletegn)")
-    cleaned = cleaned.replace(",", ".")
-    if not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", cleaned):
-        raise ValueError(f"{text!r} er ikke et tall")
-    return float(cleaned)
+def parse_value(text: str, *, decimals: int = 0, typed: bool = False) -> float:
+    """A number as people type it in Norway: '15,1', '1 748', '-0,7', '12.5'. ValueError otherwise.
+
+    '1.748' and '1,748' are refused as ambiguous unless `decimals` >= 3 or the value was an XLSX number cell
+    (`typed`); see monitor.imports.read.parse_number.
+    """
+    return float(parse_number(text, decimals=decimals, typed=typed))
 
 
 def value_range(indicator: Measure) -> tuple[float | None, float | None]:
@@ -105,7 +115,9 @@ def check_period(indicator: Indicator, text: str, today: date) -> tuple[str | No
     period = text.strip().replace("\u2013", "-").replace("\u2014", "-")
     if not period:
         return None, "perioden er tom (skriv årstallet, ÅÅÅÅ)"
-    span = re.fullmatch(r"(\d{4})-(\d{4}|\d{2})", period)
+    if foreign_digit(period) is not None:
+        return None, f"perioden {text!r} er ikke et årstall (ÅÅÅÅ) med sifrene 0–9"
+    span = re.fullmatch(r"([0-9]{4})-([0-9]{4}|[0-9]{2})", period)
     if span is not None:
         start = int(span.group(1))
         if indicator.source.kind is SourceKind.UDIR:
@@ -120,7 +132,7 @@ def check_period(indicator: Indicator, text: str, today: date) -> tuple[str | No
         if start < FIRST_YEAR or end > today.year:
             return None, f"perioden {text} er utenfor {FIRST_YEAR}–{today.year}"
         return f"{start}-{end}", None
-    if not re.fullmatch(r"\d{4}", period):
+    if not re.fullmatch(r"[0-9]{4}", period):
         return None, f"perioden {text!r} er ikke et årstall (ÅÅÅÅ)"
     if not FIRST_YEAR <= int(period) <= today.year:
         return None, f"perioden {period} er utenfor {FIRST_YEAR}–{today.year}"
@@ -170,12 +182,13 @@ def check_rows(
             continue
         row_problems: list[tuple[str, str]] = []
         region = row.cells.get("region") or catalogue.municipality.current_code
-        if not re.fullmatch(r"\d{4}", region):
-            row_problems.append(("region", f"region {region!r} er ikke et firesifret kommunenummer"))
+        if not re.fullmatch(r"[0-9]{4}", region):
+            digits = " med sifrene 0–9" if foreign_digit(region) is not None else ""
+            row_problems.append(("region", f"region {region!r} er ikke et firesifret kommunenummer{digits}"))
         period, period_problem = check_period(indicator, row.cells["period"], today)
         if period_problem is not None:
             row_problems.append(("period", period_problem))
-        value, status, value_problems = value_and_status(indicator, row.cells)
+        value, status, value_problems = value_and_status(indicator, row.cells, typed="value" in row.numbers)
         row_problems += value_problems
         if period is not None:
             duplicate = duplicate_of(first_line, (ident, region, period), row, f"{ident} {region} {period}")
@@ -206,8 +219,12 @@ def duplicate_of(
     return None
 
 
-def value_and_status(indicator: Measure, cells: dict[str, str]) -> tuple[float | None, str | None, list[tuple[str, str]]]:
-    """The row's value or status (Ikke målt, Tall kommer), or the (column, problem) pairs that refuse it."""
+def value_and_status(
+    indicator: Measure, cells: dict[str, str], *, typed: bool = False
+) -> tuple[float | None, str | None, list[tuple[str, str]]]:
+    """The row's value or status (Ikke målt, Tall kommer), or the (column, problem) pairs that refuse it.
+
+    `typed`: the value was a number cell in the workbook, so '1.748' is 1,748 (see parse_value)."""
     raw_value = cells["value"]
     raw_status = cells.get("status", "")
     status = STATUS_TEXT.get(raw_status.lower()) if raw_status else None
@@ -224,7 +241,7 @@ def value_and_status(indicator: Measure, cells: dict[str, str]) -> tuple[float |
     symbol = indicator.symbol
     text = raw_value[: -len(symbol)].rstrip() if symbol and raw_value.endswith(symbol) else raw_value
     try:
-        value = parse_value(text)
+        value = parse_value(text, decimals=indicator.decimals, typed=typed)
     except ValueError as exc:
         return None, None, [("value", f"verdi: {exc}")]
     low, high = value_range(indicator)

@@ -42,6 +42,7 @@ class RowMeasure:
 
     unit: Unit
     symbol: str | None
+    decimals: int = 0
     scale: tuple[int, int] | None = None
 
 
@@ -49,8 +50,8 @@ def measure_of(row: Row) -> RowMeasure:
     """The row's unit for the value check; a net figure ("Netto …") may be negative (income above expenditure),
     so it is checked as a number of any sign (the unit whose range is every number)."""
     if row.name.startswith("Netto") and row.unit is Unit.AMOUNT:
-        return RowMeasure(Unit.INDEX, row.symbol)
-    return RowMeasure(row.unit, row.symbol)
+        return RowMeasure(Unit.INDEX, row.symbol, row.decimals)
+    return RowMeasure(row.unit, row.symbol, row.decimals)
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,9 @@ def check_kostra_rows(rows: list[ImportRow], kostra: KostraCatalogue, today: dat
             known = ", ".join(r.id for r in kostra.regions)
             found.append(("region", f"ukjent region {cells.get('region', '')!r} (bruk {known} eller kodene deres)"))
         year = cells.get("period", "").strip()
-        if not re.fullmatch(r"\d{4}", year) or not FIRST_YEAR <= int(year) <= today.year:
+        if not re.fullmatch(r"[0-9]{4}", year) or not FIRST_YEAR <= int(year) <= today.year:
             found.append(("period", f"perioden {year!r} er ikke et årstall i {FIRST_YEAR}–{today.year}"))
-        value, status, value_problems = value_and_status(measure_of(kostra_row), cells)
+        value, status, value_problems = value_and_status(measure_of(kostra_row), cells, typed="value" in row.numbers)
         found += value_problems
         if region is not None and kostra_row.ssb is not None and not kostra_row.adjusted and region.fetched:
             found.append(("indicator_id", f"hentes fra SSB (tabell {kostra_row.ssb.table}) for {region.name}, ikke import"))

@@ -23,6 +23,7 @@ from monitor.imports.read import (
     ImportRow,
     Location,
     file_kind,
+    parse_number,
     read_xlsx,
     xlsx_sheet_names,
 )
@@ -68,6 +69,7 @@ def read_rows(path: Path, raw: bytes, catalogue: Catalogue) -> list[ImportRow]:
         raise ImportFileError([f"{path}: Miljødirektoratets fil er en Excel-fil (.xlsx); denne er ikke det"])
     if INDICATOR not in catalogue.by_id:
         raise ImportFileError([f"{path}: katalogen har ikke indikatoren {INDICATOR}"])
+    decimals = catalogue.by_id[INDICATOR].decimals
     municipality = catalogue.municipality
     codes = {entry.code for entry in municipality.codes}
     name = municipality.name.casefold()
@@ -103,12 +105,12 @@ def read_rows(path: Path, raw: bytes, catalogue: Catalogue) -> list[ImportRow]:
         if not (code in codes if code is not None else text(cells, NAME).text.casefold() == name):
             continue
         row_problems = [(index, cell.problem) for index, cell in enumerate(cells) if cell.problem]
-        year_text, amount_text = text(cells, YEAR).text, text(cells, EMISSION).text
-        if not re.fullmatch(r"\d{4}", year_text):
+        year_text = text(cells, YEAR).text
+        if not re.fullmatch(r"[0-9]{4}", year_text):
             row_problems.append((columns[YEAR], f"året {year_text!r} er ikke et årstall (ÅÅÅÅ)"))
-        amount = _amount(amount_text)
-        if amount is None:
-            row_problems.append((columns[EMISSION], f"utslippet {amount_text!r} er ikke et tall"))
+        amount, amount_problem = _amount(text(cells, EMISSION), decimals)
+        if amount_problem is not None:
+            row_problems.append((columns[EMISSION], f"utslippet {amount_problem}"))
         for column in CATEGORY_COLUMNS:
             if _norm(text(cells, column).text) in TOTAL_WORDS:
                 row_problems.append((columns[column], f"«{text(cells, column).text}» ser ut som en sumrad; "
@@ -138,7 +140,8 @@ def read_rows(path: Path, raw: bytes, catalogue: Catalogue) -> list[ImportRow]:
     region = municipality.current_code
     return [
         ImportRow(first_line[year], {"indicator_id": INDICATOR, "period": str(year), "value": format(total, "f"),
-                                     "status": "", "region": region}, location)
+                                     "status": "", "region": region}, location,
+                  numbers=frozenset({"value"}))  # an exact sum, not text to be read
         for year, total in sorted(totals.items())
     ]
 
@@ -171,15 +174,14 @@ def _header(location: Location, table: list[tuple[int, list[Cell]]]) -> tuple[in
 
 
 def _code(text: str) -> str | None:
-    match = re.match(r"(\d{3,4})(?:\D|$)", text.strip())
+    match = re.match(r"([0-9]{3,4})(?:[^0-9]|$)", text.strip())
     return match.group(1).zfill(4) if match else None
 
 
-def _amount(text: str) -> Decimal | None:
-    cleaned = re.sub(r"[\s\u00a0\u202f]", "", text).replace("\u2212", "-").replace(",", ".")
-    if not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", cleaned):
-        return None
+def _amount(cell: Cell, decimals: int) -> tuple[Decimal | None, str | None]:
+    """(the amount, None) or (None, why not): a number cell as it is; text as monitor.imports.read.parse_number
+    reads it (only 0–9, one separator, '12,345' refused as ambiguous unless the indicator has three decimals)."""
     try:
-        return Decimal(cleaned)
-    except InvalidOperation:
-        return None
+        return parse_number(cell.text, decimals=decimals, typed=cell.number), None
+    except (ValueError, InvalidOperation) as exc:
+        return None, str(exc)

@@ -69,6 +69,7 @@ class Cell:
     text: str
     problem: str | None = None
     data_only: bool = False  # the problem matters only in a data column (a date in `note` is fine)
+    number: bool = False  # an XLSX number cell (not text): its decimal point cannot be a thousands separator
 
 
 Table = list[tuple[int, list[Cell]]]  # (line or sheet row, cells)
@@ -82,6 +83,7 @@ class ImportRow:
     cells: dict[str, str]
     location: Location
     problems: tuple[tuple[str | int, str], ...] = ()  # (column name or index, message)
+    numbers: frozenset[str] = frozenset()  # columns whose cell was a number in the workbook, not text
 
     def where(self, column: str | int | None = None) -> str:
         """The row's location, pointing at a column when given."""
@@ -358,7 +360,7 @@ def _xlsx_cell(cell: Any) -> Cell:
         number = Decimal(repr(value))
         if _scales_by_100(getattr(cell, "number_format", None) or ""):
             number *= 100  # "15,1 %" typed into Excel is stored as 0.151; import what the planner sees
-        return Cell(_plain_decimal(number))
+        return Cell(_plain_decimal(number), number=True)
     return Cell(str(value).strip())
 
 
@@ -369,6 +371,50 @@ def _scales_by_100(number_format: str) -> bool:
 
 def _plain_decimal(number: Decimal) -> str:
     return format(number.normalize(), "f") if number.is_finite() else str(number)
+
+
+# -- numbers --------------------------------------------------------------------------------------
+
+
+def foreign_digit(text: str) -> str | None:
+    """The first character that counts as a digit but is not one of 0–9 (٣, １, ², ½), or None."""
+    return next((char for char in text if not char.isascii() and char.isnumeric()), None)
+
+
+def foreign_digit_problem(text: str) -> str | None:
+    """Why `text` cannot be read as digits when it holds a digit other than 0–9 (float() and re's \\d accept them)."""
+    char = foreign_digit(text)
+    if char is None:
+        return None
+    return f"{text!r} har tegnet «{char}» (U+{ord(char):04X}), som ikke er et av sifrene 0–9; skriv det med vanlige sifre"
+
+
+def parse_number(text: str, *, decimals: int = 0, typed: bool = False) -> Decimal:
+    """A number as people type it in Norway: '15,1', '1 748', '-0,7', '12.5'. ValueError (bokmål) otherwise.
+
+    A lone separator followed by exactly three digits after one to three leading digits ('1.748', '1,748') is
+    a thousands separator to some and a decimal sign to others, so it is refused unless the indicator shows three
+    decimals (`decimals` >= 3) or the value was a number cell in the workbook (`typed`), which has no such doubt.
+    Only the digits 0–9 are digits.
+    """
+    foreign = foreign_digit_problem(text)
+    if foreign is not None:
+        raise ValueError(foreign)
+    cleaned = re.sub(r"[\s\u00a0\u202f]", "", text).replace("\u2212", "-")
+    if cleaned.count(",") + cleaned.count(".") > 1:
+        raise ValueError(f"{text!r} er ikke et tall (bruk ett desimaltegn og ikke tusenskilletegn)")
+    cleaned = cleaned.replace(",", ".")
+    if not re.fullmatch(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", cleaned):
+        raise ValueError(f"{text!r} er ikke et tall")
+    doubt = re.fullmatch(r"([-+]?)([1-9][0-9]{0,2})\.([0-9]{3})", cleaned)
+    if doubt is not None and not typed and decimals < 3:
+        sign, whole, part = doubt.groups()
+        sign = sign.replace("+", "")
+        raise ValueError(
+            f"{text!r} kan leses som {sign}{whole}{part} (skilletegnet som tusenskille) eller {sign}{whole},{part} "
+            f"(som desimaltegn); skriv {sign}{whole}{part} for tusentallet eller {sign}{whole},{part}0 for desimaltallet"
+        )
+    return Decimal(cleaned)
 
 
 # -- rows -----------------------------------------------------------------------------------------
@@ -395,7 +441,8 @@ def _rows_from_table(path: Path, table: Table, sheet: str | None) -> list[Import
         if extra:
             problems.append((extra[0], f"{len(cells) if sheet is None else extra[-1] + 1} celler, men overskriftsraden har {len(header)}"))
         values = {name: cells[index].text if index < len(cells) else "" for index, name in enumerate(header) if name}
-        rows.append(ImportRow(line, values, location, tuple(problems)))
+        numbers = frozenset(name for index, name in enumerate(header) if name and index < len(cells) and cells[index].number)
+        rows.append(ImportRow(line, values, location, tuple(problems), numbers))
     if not rows:
         raise ImportFileError([f"{base.at(header_line + 1)}: filen har overskriftsrad, men ingen datarader"])
     return rows

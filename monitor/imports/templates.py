@@ -235,6 +235,10 @@ def guide_lines(source: TemplateSource, today: date, region: str) -> list[str]:
         "Rader der både value og status er tomme, hoppes over. Du trenger ikke slette dem.",
         "Formler godtas ikke: kopier og lim inn som «Verdier». En celle med formel gir feil med cellens adresse.",
         "En celle formatert som prosent leses slik den vises (15,1 % blir 15,1).",
+        "Tekst som 1,748 eller 1.748 (ett skilletegn fulgt av nøyaktig tre sifre) godtas ikke, fordi den kan bety "
+        "både 1748 og 1,748: skriv 1748, eller 1,7480 for desimaltallet. Unntak: indikatorer som vises med tre "
+        "desimaler, og tall som er skrevet inn som tall i cellen (ikke som tekst). Bare sifrene 0–9 godtas.",
+        "Skjulte ark, rader og kolonner med innhold godtas ikke: det som importeres, skal være det du ser i Excel.",
         "Filen importeres i sin helhet eller ikke i det hele tatt. Hver feil meldes med ark og celle, f.eks. "
         "«Import!E12», og databasen endres ikke før alle rader er riktige.",
         "Vil du rette en verdi, skriver du den nye verdien på raden for perioden. Den gamle verdien beholdes i "
