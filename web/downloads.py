@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, render_template, request
 
-from monitor.report.formats import render_arsrapport
+from monitor.report.exports import plan_period
+from monitor.report.formats import arsrapport_years, render_arsrapport
 from monitor.report.kostra_export import render_kostra
 from monitor.core.errors import MonitorError
 from web import clock, security
@@ -31,9 +32,16 @@ def export_page() -> tuple[str, int]:
 
 def _form(error: str | None, status: int = 200) -> tuple[str, int]:
     today = clock.now().date()
+    first, last = _default_years(None)
     return render_template(
-        "export.html", first=2019, last=today.year - 1, today=today, error=error, kostra=clock.kostra() is not None,
+        "export.html", first=first, last=last, plan=plan_period(), today=today, error=error,
+        kostra=clock.kostra() is not None,
     ), status
+
+
+def _default_years(as_of: date | None) -> tuple[int, int]:
+    """The years with data (at `as_of`) through the plan period, as `monitor export arsrapport` without --from/--to."""
+    return arsrapport_years(clock.catalogue(), get_store(), as_of, ZoneInfo(clock.settings().timezone))
 
 
 def _as_of() -> date | None:
@@ -59,13 +67,16 @@ def _file(content: bytes, fmt: str, name: str) -> Response:
 @bp.get("/eksport/arsrapport")
 def arsrapport() -> Response | tuple[str, int]:
     """The file itself; bad input gives the form again with the reason."""
-    today = clock.now().date()
+    now = clock.now()
     try:
-        first, last = int(request.args.get("fra", "")), int(request.args.get("til", ""))
         fmt, as_of = _format(), _as_of()
+        first_text, last_text = request.args.get("fra", ""), request.args.get("til", "")
+        default_first, default_last = _default_years(as_of) if not (first_text and last_text) else (0, 0)
+        first = int(first_text) if first_text else default_first
+        last = int(last_text) if last_text else max(default_last, first)
         store = get_store()
         content, data_per = render_arsrapport(
-            clock.catalogue(), store, first, last, fmt, as_of, today, ZoneInfo(clock.settings().timezone)
+            clock.catalogue(), store, first, last, fmt, as_of, now, ZoneInfo(clock.settings().timezone)
         )
     except (ValueError, MonitorError) as exc:
         return _form(str(exc) if isinstance(exc, MonitorError) else f"ugyldig valg: {exc}", 400)
@@ -84,7 +95,7 @@ def kostra() -> Response | tuple[str, int]:
         year = int(year_text) if year_text else None
         store = get_store()
         content, data_per, chosen = render_kostra(
-            kostra_catalogue, store, fmt, as_of, year, clock.now().date(), ZoneInfo(clock.settings().timezone)
+            kostra_catalogue, store, fmt, as_of, year, clock.now(), ZoneInfo(clock.settings().timezone)
         )
     except (ValueError, MonitorError) as exc:
         return _form(str(exc) if isinstance(exc, MonitorError) else f"ugyldig valg: {exc}", 400)

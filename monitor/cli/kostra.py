@@ -84,7 +84,7 @@ def export_kostra(fmt: str, out: Path, as_of: datetime | None, year: int | None)
     with Store(settings.db, create=False) as store:
         store.require_current_schema()
         content, data_per, chosen = render_kostra(
-            catalogue, store, fmt, as_of.date() if as_of else None, year, datetime.now(zone).date(), zone
+            catalogue, store, fmt, as_of.date() if as_of else None, year, datetime.now(zone), zone
         )
     tables = len(catalogue.areas)
     _write(out, content)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from monitor.catalogue.indicators import Catalogue, Indicator, Placeholder
+from monitor.catalogue.releases import ReleaseRule, due_date, grace_end, wave_years
+from monitor.evaluate.assessment import kostra_tables, release_rule
 from monitor.evaluate.indicator import BASELINE_VINTAGE, period_year
 from monitor.core import timestamps
 from monitor.core.model import NO_VALUE, NOT_MEASURED, PENDING, STATUS_WORDS, Vintage
@@ -17,6 +20,34 @@ FOOTNOTES = {
     REVISED_MARK: "Revidert etter at Handlingsprogram 2024–2027 ble vedtatt.",
     SUPPRESSED_MARK: "Skjermet av kilden (vises ikke av personvernhensyn).",
 }
+# Why a cell has no figure: the text printed in it, and the legend printed under the tables when it is used.
+NONE_EXPECTED = "–"
+NOT_YET = STATUS_WORDS[PENDING]  # "Tall kommer"
+MISSING = STATUS_WORDS[NO_VALUE]  # "mangler"
+EMPTY_REASONS = {
+    NONE_EXPECTED: "– Ingen tall ventet for dette året (kilden måler ikke hvert år, eller har ingen fast kalender).",
+    NOT_YET: "Tall kommer: kilden har ikke publisert tallet for dette året ennå.",
+    MISSING: "mangler: tallet skulle vært publisert, men er ikke kommet.",
+}
+MAX_SPAN = 20  # at most 21 years in one export
+
+
+def plan_period(vintage: str = BASELINE_VINTAGE) -> tuple[int, int]:
+    """The handlingsprogram's plan period from its vintage name: "Handlingsprogram 2024–2027" → (2024, 2027)."""
+    match = re.search(r"(\d{4})\s*[–-]\s*(\d{4})", vintage)
+    if match is None:
+        raise ValueError(f"ingen planperiode i {vintage!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def default_years(vintages: list[Vintage], as_of: datetime | None = None) -> tuple[int, int]:
+    """The years shown when none are chosen: from the first year with a figure (or status) known at `as_of`
+    to the later of the last such year and the end of the plan period, so no column is empty for no reason."""
+    first_plan, last_plan = plan_period()
+    years = [period_year(v.period) for v in as_of_vintages(vintages, as_of) if v.value is not None or v.status]
+    last = max([*years, last_plan])
+    first = min([*years, first_plan])
+    return max(first, last - MAX_SPAN), last
 
 
 @dataclass(frozen=True)
@@ -27,6 +58,7 @@ class Cell:
     value: float | None = None
     status: str | None = None
     marks: tuple[str, ...] = ()
+    reason: str | None = None  # an empty cell's reason, one of EMPTY_REASONS (its text is the reason)
 
     @property
     def printed(self) -> str:
@@ -66,6 +98,7 @@ class ExportMeta:
     data_per: str  # "27.11.2026"
     sources: list[str]
     footnotes: list[str]
+    exported: str | None = None  # "27.11.2026 kl. 09:00", printed in the XLSX page footer
 
 
 def as_of_vintages(vintages: list[Vintage], as_of: datetime | None) -> list[Vintage]:
@@ -75,11 +108,28 @@ def as_of_vintages(vintages: list[Vintage], as_of: datetime | None) -> list[Vint
     return [v for v in vintages if timestamps.decode(v.retrieved_at) <= as_of]
 
 
-def _cell(indicator: Indicator, year: int, known: list[Vintage]) -> Cell:
-    """The newest-known value for a year (an exact "2022" or a span ending in 2022), marked if revised."""
+def empty_reason(indicator: Indicator, rule: ReleaseRule, year: int, held_years: list[int], day: date) -> str:
+    """Why `year` has no figure on `day`: none expected (no calendar, or not a survey year), not yet due
+    (before the release date and its grace period), or missing (past both)."""
+    lag = indicator.lag or 0
+    if rule.kind == "none":
+        return NONE_EXPECTED
+    if rule.kind == "waves":
+        waves = wave_years(rule, indicator.frequency, held_years)
+        if waves is None:  # no survey year known yet: only a future release can be awaited
+            return NOT_YET if due_date(rule, year, lag) > day else NONE_EXPECTED
+        anchor, every = waves
+        if (year - anchor) % every:
+            return NONE_EXPECTED
+    return NOT_YET if day <= grace_end(rule, year, lag) else MISSING
+
+
+def _cell(indicator: Indicator, year: int, known: list[Vintage], reason: str | None = None) -> Cell:
+    """The newest-known value for a year (an exact "2022" or a span ending in 2022), marked if revised;
+    with no vintage, the empty cell's reason (when given)."""
     candidates = sorted((v for v in known if period_year(v.period) == year), key=lambda v: (v.retrieved_at, v.id))
     if not candidates:
-        return Cell("")
+        return Cell(reason or "", reason=reason)
     latest = candidates[-1]
     printed = [v for v in candidates if v.vintage == BASELINE_VINTAGE]
     marks: list[str] = []
@@ -101,9 +151,11 @@ def _same(indicator: Indicator, a: Vintage, b: Vintage) -> bool:
 
 
 def build_tables(
-    catalogue: Catalogue, vintages: list[Vintage], years: list[int], as_of: datetime | None = None
+    catalogue: Catalogue, vintages: list[Vintage], years: list[int], as_of: datetime | None = None,
+    day: date | None = None,
 ) -> list[AreaTable]:
-    """The satsingsområde tables in the handlingsprogram's layout and order."""
+    """The satsingsområde tables in the handlingsprogram's layout and order. With `day` (the "data per" day), an
+    empty cell says why it is empty (EMPTY_REASONS); without, it stays blank."""
     known = as_of_vintages([v for v in vintages if v.region == catalogue.municipality.current_code], as_of)
     by_indicator: dict[str, list[Vintage]] = {}
     for vintage in known:
@@ -123,10 +175,16 @@ def build_tables(
             if placeholder.after == after and placeholder.area == area:
                 add(area, placeholder.hovedmal, placeholder.delmal, _placeholder_row(placeholder))
 
+    kostra = kostra_tables(catalogue)
     for indicator in catalogue.indicators:
         if indicator.area not in tables:
             add_placeholders(None, indicator.area)
-        cells = tuple(_cell(indicator, year, by_indicator.get(indicator.id, [])) for year in years)
+        own = by_indicator.get(indicator.id, [])
+        rule = release_rule(catalogue, indicator, kostra)
+        held = sorted({period_year(v.period) for v in own if v.value is not None})
+        cells = tuple(
+            _cell(indicator, year, own, empty_reason(indicator, rule, year, held, day) if day else None) for year in years
+        )
         add(indicator.area, indicator.hovedmal, indicator.delmal, Row("indicator", indicator.name, indicator, cells))
         add_placeholders(indicator.id, indicator.area)
     return list(tables.values())
@@ -136,8 +194,23 @@ def _placeholder_row(placeholder: Placeholder) -> Row:
     return Row("placeholder", placeholder.text)
 
 
-def export_meta(catalogue: Catalogue, tables: list[AreaTable], data_per: str) -> ExportMeta:
-    """The footer: data-per date, the sources of the indicators shown, the footnotes used."""
-    sources = sorted({row.indicator.source.name for t in tables for row in t.rows if row.indicator is not None})
-    used = {mark for t in tables for row in t.rows for cell in row.cells for mark in cell.marks}
-    return ExportMeta(data_per, sources, [f"{mark} {text}" for mark, text in FOOTNOTES.items() if mark in used])
+def table_sources(table: AreaTable) -> list[str]:
+    """The sources of one table's indicators, sorted."""
+    return sorted({row.indicator.source.name for row in table.rows if row.indicator is not None})
+
+
+def table_notes(table: AreaTable) -> list[str]:
+    """The footnotes and empty-cell reasons one table uses, in the order `export_meta` prints them."""
+    cells = [cell for row in table.rows for cell in row.cells]
+    used = {mark for cell in cells for mark in cell.marks} | {cell.reason for cell in cells if cell.reason}
+    return [f"{mark} {text}" for mark, text in FOOTNOTES.items() if mark in used] + [
+        text for reason, text in EMPTY_REASONS.items() if reason in used
+    ]
+
+
+def export_meta(catalogue: Catalogue, tables: list[AreaTable], data_per: str, exported: str | None = None) -> ExportMeta:
+    """The footer: data-per date, the sources of the indicators shown, the footnotes and empty-cell reasons used."""
+    sources = sorted({name for table in tables for name in table_sources(table)})
+    used = {note for table in tables for note in table_notes(table)}
+    notes = [f"{mark} {text}" for mark, text in FOOTNOTES.items()] + list(EMPTY_REASONS.values())
+    return ExportMeta(data_per, sources, [note for note in notes if note in used], exported)

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,9 @@ from zoneinfo import ZoneInfo
 
 from monitor.catalogue.indicators import Catalogue
 from monitor.core.errors import MonitorError
-from monitor.report.exports import FOOTNOTES, AreaTable, ExportMeta, build_tables, export_meta
+from monitor.report.exports import (
+    FOOTNOTES, AreaTable, ExportMeta, build_tables, default_years, export_meta, table_notes, table_sources,
+)
 from monitor.store.database import Store
 
 BOM = "\ufeff"
@@ -104,9 +107,28 @@ def number_format(decimals: int, symbol: str | None) -> str:
     return f'{pattern}" {symbol}"' if symbol else pattern
 
 
-def start_sheet(workbook: Workbook, area: str, taken: set[str], title_rows: list[str], header: list[Any]) -> Worksheet:
+LABEL_WIDTH = 80
+VALUE_WIDTH = 14
+SHEET_NAME_LIMIT = 31  # Excel's
+# Short words a shortened sheet name should not end on ("Organisasjon, styring og" → "Organisasjon, styring").
+DANGLING_WORDS = frozenset({"og", "i", "for", "å", "med", "til", "av", "på", "om", "eller", "som", "en", "et"})
+
+
+def exported_at(now: datetime) -> str:
+    """The export time as the page footer prints it: "27.11.2026 kl. 09:00"."""
+    return now.strftime("%d.%m.%Y kl. %H:%M")
+
+
+def page_footer(data_per: str, exported: str | None) -> str:
+    """The left page-footer text: "Data per 27.11.2026 · eksportert 27.11.2026 kl. 09:00"."""
+    return f"Data per {data_per}" + (f" · eksportert {exported}" if exported else "")
+
+
+def start_sheet(
+    workbook: Workbook, area: str, taken: set[str], title_rows: list[str], header: list[Any], footer: str = "",
+) -> Worksheet:
     """A new sheet named after the area: the title (bold, larger), more title rows, then the bold header row,
-    frozen below the header and right of the label column."""
+    frozen below the header and right of the label column; set up to print (see `print_setup`)."""
     sheet = workbook.create_sheet(sheet_name(area, taken))
     for row in title_rows:
         sheet.append([row])
@@ -115,27 +137,69 @@ def start_sheet(workbook: Workbook, area: str, taken: set[str], title_rows: list
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = f"B{sheet.max_row + 1}"
+    print_setup(sheet, sheet.max_row, footer)
     return sheet
 
 
-def finish_workbook(workbook: Workbook, value_columns: int) -> bytes:
-    """Column widths on every sheet (a wide label column, then the value columns), saved as XLSX bytes."""
+def print_setup(sheet: Worksheet, header_rows: int, footer: str) -> None:
+    """Landscape A4, one page wide (as many pages tall as needed), the title and header rows repeated on every
+    page, and a footer: the given text on the left, "Side n av m" on the right."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.print_title_rows = f"1:{header_rows}"
+    sheet.print_options.gridLines = False
+    sheet.page_margins.left = sheet.page_margins.right = 0.5
+    if footer:
+        sheet.oddFooter.left.text = footer.replace("&", "&&")
+        sheet.oddFooter.left.size = 8
+    sheet.oddFooter.right.text = "Side &P av &N"
+    sheet.oddFooter.right.size = 8
+
+
+def append_note(sheet: Worksheet, text: str, width: float = LABEL_WIDTH) -> None:
+    """A line under a table (data per, sources, a footnote) in the label column, wrapped there, so it never
+    spills to the right of the printed table onto a page of its own."""
+    sheet.append([text])
+    sheet.cell(sheet.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+    lines = -(-len(text) // int(width * 1.1)) if text else 1
+    if lines > 1:
+        sheet.row_dimensions[sheet.max_row].height = 15 * lines
+
+
+def finish_workbook(workbook: Workbook, value_columns: int, widths: Sequence[float] | None = None) -> bytes:
+    """Column widths on every sheet (a wide label column, then the value columns, or `widths` from column A),
+    saved as XLSX bytes."""
+    columns = list(widths) if widths is not None else [LABEL_WIDTH, *[VALUE_WIDTH] * value_columns]
     for sheet in workbook.worksheets:
-        sheet.column_dimensions["A"].width = 80
-        for index in range(2, value_columns + 2):
-            sheet.column_dimensions[get_column_letter(index)].width = 14
+        for index, width in enumerate(columns, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
+def shorten(text: str, limit: int) -> str:
+    """`text` within `limit` characters, cut at a word boundary, without a dangling "og" or comma at the end
+    (cut mid-word only when the first word alone is too long)."""
+    if len(text) <= limit:
+        return text
+    words = text[: limit + 1].split(" ")[:-1]  # the last piece is cut (or is the word right after the limit)
+    while words and words[-1].strip(",;:–-").lower() in DANGLING_WORDS | {""}:
+        words.pop()
+    short = " ".join(words).rstrip(" ,;:–-")
+    return short or text[:limit].rstrip()
+
+
 def sheet_name(area: str, taken: set[str]) -> str:
-    """Excel's rules: at most 31 characters, none of []:*?/\\, unique."""
-    base = re.sub(r"[\[\]:*?/\\]", "", area)[:31].rstrip()
-    name, number = base, 2
+    """Excel's rules: at most 31 characters, none of []:*?/\\, unique; shortened at a word boundary."""
+    clean = " ".join(re.sub(r"[\[\]:*?/\\]", "", area).split())
+    name, number = shorten(clean, SHEET_NAME_LIMIT), 2
     while name in taken:
         suffix = f" ({number})"
-        name, number = base[: 31 - len(suffix)] + suffix, number + 1
+        name, number = shorten(clean, SHEET_NAME_LIMIT - len(suffix)) + suffix, number + 1
     taken.add(name)
     return name
 
@@ -169,12 +233,15 @@ def append_value_row(
 
 
 def to_xlsx(tables: list[AreaTable], meta: ExportMeta) -> bytes:
-    """One sheet per satsingsområde: real numbers with number formats, bold delmål, frozen header."""
+    """One sheet per satsingsområde: real numbers with number formats, bold delmål, frozen header; printed landscape
+    one page wide with the header repeated, and under each table the sources of that table only."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     taken: set[str] = set()
+    footer = page_footer(meta.data_per, meta.exported)
     for table in tables:
-        sheet = start_sheet(workbook, table.area, taken, [table.title, table.hovedmal], ["Indikator", *table.years])
+        sheet = start_sheet(workbook, table.area, taken, [table.title, table.hovedmal], ["Indikator", *table.years],
+                            footer)
         for row in table.rows:
             if row.kind != "indicator":
                 sheet.append([row.label])
@@ -184,24 +251,32 @@ def to_xlsx(tables: list[AreaTable], meta: ExportMeta) -> bytes:
             append_value_row(sheet, row.label, row.cells, number_format(row.indicator.decimals, row.indicator.symbol),
                              FOOTNOTES)
         sheet.append([])
-        sheet.append([f"Data per {meta.data_per}"])
-        sheet.append(["Kilder: " + "; ".join(meta.sources)])
-        for note in meta.footnotes:
-            sheet.append([note])
+        append_note(sheet, f"Data per {meta.data_per}")
+        append_note(sheet, "Kilder: " + "; ".join(table_sources(table)))
+        for note in table_notes(table):
+            append_note(sheet, note)
     return finish_workbook(workbook, max((len(table.years) for table in tables), default=0))
 
 
+def arsrapport_years(catalogue: Catalogue, store: Store, as_of: date | None, zone: ZoneInfo) -> tuple[int, int]:
+    """The default span of years: those with data at `as_of` (all when None), through the plan period."""
+    cutoff = datetime.combine(as_of, time.max, zone) if as_of else None
+    return default_years(store.all_vintages(catalogue.municipality.current_code), cutoff)
+
+
 def render_arsrapport(
-    catalogue: Catalogue, store: Store, first: int, last: int, fmt: str, as_of: date | None, today: date,
+    catalogue: Catalogue, store: Store, first: int, last: int, fmt: str, as_of: date | None, now: datetime,
     zone: ZoneInfo,
 ) -> tuple[bytes, str]:
-    """The årsrapport export as bytes in the given format, and its "data per" date (CLI and web alike)."""
+    """The årsrapport export as bytes in the given format, and its "data per" date (CLI and web alike). `now` is
+    the export time (the page footer) and, without `as_of`, the day the empty cells' reasons are judged on."""
     if not 1990 <= first <= last <= 2100 or last - first > 20:
         raise MonitorError(f"årene {first}–{last} er ikke et gyldig spenn (høyst 21 år, fra 1990)")
     cutoff = datetime.combine(as_of, time.max, zone) if as_of else None
     vintages = store.all_vintages(catalogue.municipality.current_code)
-    tables = build_tables(catalogue, vintages, list(range(first, last + 1)), cutoff)
-    meta = export_meta(catalogue, tables, (as_of or today).strftime("%d.%m.%Y"))
+    day = as_of or now.date()
+    tables = build_tables(catalogue, vintages, list(range(first, last + 1)), cutoff, day)
+    meta = export_meta(catalogue, tables, day.strftime("%d.%m.%Y"), exported_at(now))
     title = f"Indikatorer {first}–{last} – data per {meta.data_per}"
     renderers = {"html": lambda: to_html(tables, meta, title).encode("utf-8"),
                  "csv": lambda: to_csv(tables, meta), "xlsx": lambda: to_xlsx(tables, meta)}

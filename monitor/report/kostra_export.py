@@ -18,7 +18,8 @@ from openpyxl.styles import Font
 from monitor.seed.baseline import BASELINE_VINTAGE
 from monitor.core.errors import MonitorError
 from monitor.report.formats import (
-    append_value_row, csv_bytes, finish_workbook, html_document, html_group_row, html_value_row, number_format, start_sheet,
+    append_note, append_value_row, csv_bytes, exported_at, finish_workbook, html_document, html_group_row,
+    html_value_row, number_format, page_footer, start_sheet,
 )
 from monitor.report.exports import REVISED_MARK, SUPPRESSED_MARK, as_of_vintages
 from monitor.catalogue.kostra import KostraCatalogue, Row
@@ -190,13 +191,15 @@ def to_csv(tables: list[KostraTable], data_per: str) -> bytes:
     return csv_bytes([table_rows(table) for table in tables], footer)
 
 
-def to_xlsx(tables: list[KostraTable], data_per: str) -> bytes:
-    """One sheet per tjenesteområde: real numbers with number formats, bold categories, frozen header, footnotes."""
+def to_xlsx(tables: list[KostraTable], data_per: str, exported: str | None = None) -> bytes:
+    """One sheet per tjenesteområde: real numbers with number formats, bold categories, frozen header, footnotes;
+    printed landscape one page wide with the header repeated and the page number, "data per" and export time."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     taken: set[str] = set()
     for table in tables:
-        sheet = start_sheet(workbook, table.area, taken, [table.title], ["Nøkkeltall", *table.headings])
+        sheet = start_sheet(workbook, table.area, taken, [table.title], ["Nøkkeltall", *table.headings],
+                            page_footer(data_per, exported))
         for line in table.lines:
             if line.kind == "category":
                 sheet.append([line.label])
@@ -206,23 +209,23 @@ def to_xlsx(tables: list[KostraTable], data_per: str) -> bytes:
             append_value_row(sheet, line.label, line.cells, number_format(line.row.decimals, line.row.symbol), MARKS)
         sheet.append([])
         for note in table.footnotes:
-            sheet.append([note])
-        sheet.append([f"Data per {data_per}"])
+            append_note(sheet, note)
+        append_note(sheet, f"Data per {data_per}")
     return finish_workbook(workbook, max((len(table.headings) for table in tables), default=0))
 
 
 def render_kostra(
-    kostra: KostraCatalogue, store: Store, fmt: str, as_of: date | None, year: int | None, today: date, zone: ZoneInfo,
+    kostra: KostraCatalogue, store: Store, fmt: str, as_of: date | None, year: int | None, now: datetime, zone: ZoneInfo,
 ) -> tuple[bytes, str, int]:
-    """The KOSTRA export as bytes, its "data per" date and its year (CLI and web alike)."""
+    """The KOSTRA export as bytes, its "data per" date and its year (CLI and web alike); `now` is the export time."""
     cutoff = datetime.combine(as_of, time.max, zone) if as_of else None
     vintages = kostra_vintages(kostra, store)
     chosen = year if year is not None else default_year(kostra, vintages, cutoff)
     if not 2015 <= chosen <= 2100:
         raise MonitorError(f"året {chosen} er ikke gyldig for KOSTRA (fra 2015)")
     tables = build_kostra_tables(kostra, vintages, chosen, cutoff)
-    data_per = (as_of or today).strftime("%d.%m.%Y")
+    data_per = (as_of or now.date()).strftime("%d.%m.%Y")
     title = f"KOSTRA-tall {chosen} – data per {data_per}"
     renderers = {"html": lambda: to_html(tables, title, data_per).encode("utf-8"),
-                 "csv": lambda: to_csv(tables, data_per), "xlsx": lambda: to_xlsx(tables, data_per)}
+                 "csv": lambda: to_csv(tables, data_per), "xlsx": lambda: to_xlsx(tables, data_per, exported_at(now))}
     return renderers[fmt](), data_per, chosen
