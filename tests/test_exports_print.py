@@ -191,7 +191,7 @@ def test_the_web_form_defaults_to_the_same_years_and_downloads_them(env: dict[st
     assert 'name="fra" type="number" min="1990" max="2100" value="2019"' in page
     assert 'name="til" type="number" min="1990" max="2100" value="2027"' in page
     assert "planperiodens siste år" in page and "«mangler»" in page
-    response = client.get(f"/eksport/arsrapport?format=csv&per={AS_OF}")
+    response = client.get(f"/eksport/arsrapport?fra=2019&til=2027&format=csv&per={AS_OF}")
     assert response.status_code == 200
     assert 'filename="arsrapport-indikatorer-2019-2027-per-27-11-2026.csv"' in response.headers["Content-Disposition"]
     cli_out = arsrapport(env, tmp_path, "csv")

@@ -70,10 +70,7 @@ def arsrapport() -> Response | tuple[str, int]:
     now = clock.now()
     try:
         fmt, as_of = _format(), _as_of()
-        first_text, last_text = request.args.get("fra", ""), request.args.get("til", "")
-        default_first, default_last = _default_years(as_of) if not (first_text and last_text) else (0, 0)
-        first = int(first_text) if first_text else default_first
-        last = int(last_text) if last_text else max(default_last, first)
+        first, last = int(request.args.get("fra", "")), int(request.args.get("til", ""))  # the form pre-fills them
         store = get_store()
         content, data_per = render_arsrapport(
             clock.catalogue(), store, first, last, fmt, as_of, now, ZoneInfo(clock.settings().timezone)
