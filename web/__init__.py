@@ -34,12 +34,12 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
         SESSION_COOKIE_SECURE=settings.behind_tls,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_max_hours),
     )
-    from web import api, auth, downloads, errors, kostra, security, store, uploads, views
+    from web import analysts, api, auth, downloads, errors, kostra, security, store, uploads, views
 
     store.init_app(app)
     security.init_app(app)
     auth.init_app(app)
-    for blueprint in (views.bp, auth.bp, uploads.bp, api.bp, downloads.bp, kostra.bp):
+    for blueprint in (views.bp, auth.bp, uploads.bp, api.bp, analysts.bp, downloads.bp, kostra.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
 

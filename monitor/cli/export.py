@@ -12,6 +12,8 @@ from monitor.cli.context import current_settings as _settings
 from monitor.catalogue.indicators import load_catalogue
 from monitor.report.evaluation_export import render_evaluering
 from monitor.report.formats import arsrapport_years, render_arsrapport
+from monitor.report.dataset import known_by_end_of
+from monitor.report.observations import write_csv, write_xlsx
 from monitor.store.database import Store
 
 FORMATS = ("xlsx", "csv", "html")
@@ -57,6 +59,29 @@ def evaluering(fmt: str, out: Path) -> None:
         content, count = render_evaluering(catalogue, store, fmt, datetime.now(zone), zone)
     _write(out, content)
     click.echo(f"{out}: {count} indikatorer.")
+
+
+@export.command("observations")
+@click.option("--format", "fmt", type=click.Choice(("csv", "xlsx")), required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Bare det som var kjent denne dagen.")
+def observations(fmt: str, out: Path, as_of: datetime | None) -> None:
+    """Alle lagrede versjoner av alle indikatorene, én rad hver, for analytikere."""
+    settings = _settings()
+    catalogue = load_catalogue(settings.catalogue)
+    known_by = known_by_end_of(as_of.date(), ZoneInfo(settings.timezone)) if as_of else None
+    write = write_csv if fmt == "csv" else write_xlsx
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(f".{out.name}.tmp")
+    with Store(settings.db, create=False) as store:
+        store.require_current_schema()
+        try:
+            count = write(catalogue, store, temporary, known_by)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    temporary.replace(out)
+    click.echo(f"{out}: {count} rader" + (f", slik dataene var kjent {as_of.date().isoformat()}." if as_of else "."))
 
 
 def _write(out: Path, content: bytes) -> None:

@@ -119,6 +119,14 @@ def jsonstat_status(status: str) -> str:
     return JSONSTAT_SYMBOLS.get(status, status)
 
 
+def jsonstat_unit(indicator: Indicator) -> dict[str, Any]:
+    """The indicator's JSON-stat unit (`dimension.<metric>.category.unit`): its decimals, label and symbol."""
+    unit: dict[str, Any] = {"decimals": indicator.decimals, "label": indicator.symbol or indicator.unit.value}
+    if indicator.symbol:
+        unit |= {"symbol": indicator.symbol, "position": "end"}
+    return unit
+
+
 def jsonstat_dataset(catalogue: Catalogue, indicator: Indicator, vintages: list[Vintage]) -> dict[str, Any]:
     """The indicator's latest series for the kommune as a JSON-stat 2.0 dataset (indikator × region × tid).
 
@@ -134,9 +142,7 @@ def jsonstat_dataset(catalogue: Catalogue, indicator: Indicator, vintages: list[
         str(i): jsonstat_status(latest[p].status or "") for i, p in enumerate(periods)
         if latest[p].status and latest[p].status != NO_VALUE
     }
-    unit: dict[str, Any] = {"decimals": indicator.decimals, "label": indicator.symbol or indicator.unit.value}
-    if indicator.symbol:
-        unit |= {"symbol": indicator.symbol, "position": "end"}
+    unit = jsonstat_unit(indicator)
     dataset: dict[str, Any] = {
         "version": "2.0",
         "class": "dataset",

@@ -281,6 +281,37 @@ class Store:
             "SELECT * FROM observations WHERE region = ? ORDER BY indicator_id, period, retrieved_at, id", [region]
         )
 
+    def vintage_rows(self, indicator_id: str, known_by: str | None = None) -> Iterator[tuple[Any, ...]]:
+        """Every vintage of one indicator known by `known_by` (a stored UTC stamp; all when None), streamed from
+        the cursor as (region, period, value, status, source, source_updated, retrieved_at, vintage), in key order
+        (region, period) and within a key in the order they became known. Rows, not `Vintage`s: the analysts'
+        exports read a million of them."""
+        cutoff, params = (" AND retrieved_at <= ?", [indicator_id, known_by]) if known_by else ("", [indicator_id])
+        return iter(self.conn.execute(
+            "SELECT region, period, value, status, source, source_updated, retrieved_at, vintage FROM observations "
+            f"WHERE indicator_id = ?{cutoff} ORDER BY region, period, retrieved_at, id", params,
+        ))
+
+    def vintage_facets(
+        self, indicator_ids: Iterable[str], known_by: str | None = None
+    ) -> tuple[list[str], list[str], dict[str, str | None]]:
+        """The regions, the periods and the moments a vintage became known (retrieved_at → its vintage name, if
+        any) among the indicators' vintages known by `known_by` (all when None); each sorted as text."""
+        ids = list(indicator_ids)
+        if not ids:
+            return [], [], {}
+        where = f"indicator_id IN ({','.join('?' * len(ids))})" + (" AND retrieved_at <= ?" if known_by else "")
+        params = [*ids, known_by] if known_by else ids
+
+        def distinct(column: str) -> list[str]:
+            sql = f"SELECT DISTINCT {column} FROM observations WHERE {where} ORDER BY 1"
+            return [row[0] for row in self.conn.execute(sql, params)]
+
+        moments = dict(self.conn.execute(
+            f"SELECT retrieved_at, MAX(vintage) FROM observations WHERE {where} GROUP BY retrieved_at ORDER BY 1", params
+        ).fetchall())
+        return distinct("region"), distinct("period"), moments
+
     def _vintages(self, sql: str, params: list[Any]) -> list[Vintage]:
         cursor = self.conn.execute(sql, params)
         names = [column[0] for column in cursor.description]
