@@ -16,6 +16,8 @@ from monitor.report.indicator import OUTCOME_WORDS, fetch_tables
 from monitor.report.readmodel import area_slug
 from monitor.store.database import Store
 
+BASELINE_SOURCE = "baseline"  # monitor/seed/baseline.py: the source of the printed handlingsprogram's values
+
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,9 @@ def sources_page(
             ))
         groups.append(group)
     imports = [run for source in IMPORT_SOURCES for run in store.runs(source)]
+    # Loading the printed baseline (`monitor init`) is listed with the imports, in words (issue 17).
+    imports += [dict(run, file_name=f"Trykte tall fra {run['target']} (grunnlinjen, lastet av monitor init)")
+                for run in store.runs(BASELINE_SOURCE)]
     imports.sort(key=lambda run: run["id"], reverse=True)
     return SourcesPage(groups, imports[:import_limit])
 

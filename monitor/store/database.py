@@ -341,9 +341,14 @@ class Store:
 
     # -- reading for the web pages ---------------------------------------------------------------------
 
-    def newest_success(self) -> str | None:
-        """When a fetch or import last succeeded (UTC ISO), or None."""
-        row = self.conn.execute("SELECT MAX(finished_at) FROM fetch_runs WHERE outcome IN ('ok', 'unchanged')").fetchone()
+    def newest_success(self, skip: tuple[str, ...] = ("baseline",)) -> str | None:
+        """When a fetch or import last succeeded (UTC ISO), or None. Loading the printed baseline (`monitor init`,
+        source "baseline") is neither: it is skipped unless `skip` says otherwise."""
+        marks = ",".join("?" * len(skip)) or "''"
+        row = self.conn.execute(
+            f"SELECT MAX(finished_at) FROM fetch_runs WHERE outcome IN ('ok', 'unchanged') AND source NOT IN ({marks})",
+            skip,
+        ).fetchone()
         return str(row[0]) if row[0] is not None else None
 
     def runs_touching(
