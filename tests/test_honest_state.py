@@ -65,3 +65,36 @@ def test_sources_page_lists_the_baseline_load_among_the_imports(app: Flask) -> N
     imports = text.split("Siste importer", 1)[1]
     assert "Trykte tall fra Handlingsprogram 2024–2027" in imports
     assert "Ingen importer ennå" not in imports
+
+
+def row_ids(html: str) -> list[str]:
+    return re.findall(r'<tr data-id="([a-z0-9_]+)"', html)
+
+
+def counts(html: str) -> dict[str, int]:
+    """The headline counts: state key → number."""
+    box = html.split('id="counts-title"', 1)[1].split("</section>", 1)[0]
+    return {key: int(n.replace("\u00a0", "")) for key, n in re.findall(r'class="count (\w+)"[^>]*><strong>([\d\u00a0]+)', box)}
+
+
+def test_failing_and_late_carries_both_facts_counted_once_found_under_both(app: Flask) -> None:
+    client = app.test_client()
+    before = counts(client.get("/").get_data(as_text=True))
+    assert "netto_driftsresultat" in row_ids(client.get("/?state=late").get_data(as_text=True))
+    fail(app, "ssb", "12143")
+    html = client.get("/").get_data(as_text=True)
+    row = html.split('data-id="netto_driftsresultat"', 1)[1].split("</tr>", 1)[0]
+    assert "Innhenting feiler · mangler 2023–2025" in visible(row)
+    after = counts(html)
+    assert after["fetch_failing"] == before.get("fetch_failing", 0) + 1  # by its worst state …
+    assert after["late"] == before["late"] - 1  # … and only once
+    assert sum(after[k] for k in after if k != "off_target") == sum(before[k] for k in before if k != "off_target")
+    assert "netto_driftsresultat" in row_ids(client.get("/?state=late").get_data(as_text=True))
+    assert "netto_driftsresultat" in row_ids(client.get("/?state=fetch_failing").get_data(as_text=True))
+    page = visible(client.get("/indikator/netto_driftsresultat").get_data(as_text=True))
+    assert "Tall for 2023–2025 mangler" in page
+
+
+def test_late_names_every_missing_period(app: Flask) -> None:
+    page = visible(app.test_client().get("/indikator/netto_driftsresultat").get_data(as_text=True))
+    assert re.search(r"Tall for 2023–2025 mangler – \d+ dager etter forventet publisering", page)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
@@ -88,11 +88,15 @@ class Evaluation:
     source_updated: str | None
     next_check: str | None
     progress: Progress | None = None  # the pace towards the target (monitor/evaluate/progress.py)
+    # Every period past its grace period and not held, oldest first: set when the indicator is late, also when
+    # its fetch fails at the same time (state FETCH_FAILING), so both facts are carried (issue 17).
+    missing: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         data = {field.name: getattr(self, field.name) for field in fields(self)}  # not asdict: progress has to_dict
         data["revised"] = list(self.revised)
+        data["missing"] = list(self.missing)
         data["state"] = self.state.value
         data["target_status"] = self.target_status.value
         data["due"] = self.due.isoformat() if self.due else None
@@ -120,7 +124,10 @@ def evaluate_indicator(
     numeric = [p for p in periods if latest[p].value is not None]
     held_years = [period_year(p) for p in numeric]
     expected = expected_latest(rule, indicator.frequency, indicator.lag or 0, today, held_years)
-    state, late_days, due = _state(indicator, latest, rule, today, expected, health, held_years)
+    state, late_days, due = _state(indicator, latest, rule, today, expected, FetchHealth(), held_years)
+    missing = _missing(rule, expected, held_years) if state is State.LATE else []
+    if indicator.fetch is not None and health.last_outcome == "failed":
+        state = State.FETCH_FAILING  # the worst state; a late one keeps its missing periods and days
     value_period = numeric[-1] if numeric else None
     value = latest[value_period].value if value_period else None
     target = judge_target(indicator, value, value_period)
@@ -134,9 +141,28 @@ def evaluate_indicator(
         expected_period=str(expected) if expected is not None else None, due=due, trend=trend, revised=revised,
         explanation="", last_attempt=health.last_attempt, last_outcome=health.last_outcome,
         last_success=health.last_success, source_updated=health.source_updated, next_check=next_check,
-        progress=progress_from_latest(indicator, latest),
+        progress=progress_from_latest(indicator, latest), missing=missing,
     )
     return _with_explanation(indicator, evaluation, health)
+
+
+def _missing(rule: ReleaseRule, expected: int | None, held_years: list[int]) -> list[str]:
+    """The periods a late indicator lacks: every year after the newest held through the expected one (a yearly
+    calendar), or the expected wave alone."""
+    if expected is None:
+        return []
+    if rule.kind == "waves" or not held_years or max(held_years) >= expected:
+        return [str(expected)]
+    return [str(year) for year in range(max(held_years) + 1, expected + 1)]
+
+
+def missing_text(periods: list[str]) -> str:
+    """"2023–2025" for consecutive years, "2025" for one, "2019, 2022" otherwise."""
+    if len(periods) > 1 and all(p.isdigit() for p in periods):
+        years = [int(p) for p in periods]
+        if years == list(range(years[0], years[-1] + 1)):
+            return f"{years[0]}–{years[-1]}"
+    return ", ".join(periods)
 
 
 def _latest_by_period(vintages: list[Vintage]) -> dict[str, Vintage]:
@@ -309,9 +335,13 @@ def _state_phrase(evaluation: Evaluation, health: FetchHealth) -> str:
     expected, due = evaluation.expected_period, evaluation.due
     state = evaluation.state
     if state is State.FETCH_FAILING:
-        return f"Innhentingen feiler: {health.last_error or 'ukjent feil'}"
+        failing = f"Innhentingen feiler: {health.last_error or 'ukjent feil'}"
+        if evaluation.missing:
+            return f"{failing.rstrip('.')}. Tall for {missing_text(evaluation.missing)} mangler."
+        return failing
     if state is State.LATE and due is not None:
-        return f"Tall for {expected} mangler – {evaluation.late_days} dager etter forventet publisering {_day(due)}."
+        return (f"Tall for {missing_text(evaluation.missing or [str(expected)])} mangler – {evaluation.late_days} "
+                f"dager etter forventet publisering {_day(due)}.")
     if state is State.DUE and due is not None:
         return f"Tall for {expected} ventes nå (forventet {_day(due)})."
     if state is State.PENDING:

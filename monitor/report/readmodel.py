@@ -12,7 +12,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from monitor.catalogue.indicators import Catalogue, Indicator, SourceKind
-from monitor.evaluate.indicator import STATE_WORDS, TARGET_WORDS, Evaluation, State, TargetStatus, period_year, show
+from monitor.evaluate.indicator import (
+    STATE_WORDS, TARGET_WORDS, Evaluation, State, TargetStatus, missing_text, period_year, show,
+)
 from monitor.core.model import Vintage
 from monitor.report.readcache import kommune_reads
 from monitor.report.status import describe_status
@@ -65,7 +67,8 @@ class IndicatorLine:
     @property
     def filter_keys(self) -> set[str]:
         """Every state-filter value this indicator matches."""
-        return {self.evaluation.state.value} | {badge.kind for badge in self.badges}
+        late = {State.LATE.value} if self.evaluation.missing else set()  # failing and late: found under both
+        return {self.evaluation.state.value} | late | {badge.kind for badge in self.badges}
 
 
 @dataclass(frozen=True)
@@ -195,9 +198,10 @@ def badges(evaluation: Evaluation) -> list[Badge]:
     if state is State.LATE:
         days = evaluation.late_days
         found.append(Badge("late", f"Forsinket {days} dager" if days else "Forsinket",
-                           f"Tall for {evaluation.expected_period} mangler"))
+                           f"Tall for {missing_text(evaluation.missing or [str(evaluation.expected_period)])} mangler"))
     elif state is State.FETCH_FAILING:
-        found.append(Badge("fetch_failing", "Innhenting feiler"))
+        behind = f" · mangler {missing_text(evaluation.missing)}" if evaluation.missing else ""
+        found.append(Badge("fetch_failing", f"Innhenting feiler{behind}"))
     elif state is not State.OK:
         found.append(Badge(state.value, STATE_WORDS[state].capitalize()))
     else:
