@@ -11,6 +11,12 @@ Kinds of episode (subject in brackets):
   comparison in kostra.yaml]: the newest fetch of the table failed;
 - late [indicator id]: the evaluation's state is `late` (not `due`, `pending` or waiting for a survey wave);
 - off_target [indicator id]: the target status is `not_met`.
+
+Start-up summary: the first evaluation after `monitor init` (`arm_startup_summary`), and the first after
+`resync_after` without one (downtime), record what is wrong as known (episodes opened as already notified,
+episodes gone meanwhile resolved) and queue one summary per primary recipient (counts and links) instead of one
+notice per episode (monitor/alerts/startup.py); from then on notices go out per episode. An owner marked `confirmed: false` in the catalogue
+gets nothing: what would go to them goes to ops with a note.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from monitor.alerts.figures import figure, local_stamp
 from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.core import timestamps
 from monitor.core.errors import SilenceError
@@ -62,6 +69,7 @@ class Condition:
 
     about: Subject
     detail: str
+    figure: str = ""  # the latest value with its unit, and the target, in Norwegian format ("6,1 %; mål: under 7 %")
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ class Findings:
     conditions: list[Condition]
     unknown: frozenset[tuple[str, str]]  # neither open nor resolved now (late while the fetch fails)
     resolved_details: Mapping[str, str]  # subject → a sentence on how things stand now
+    figures: Mapping[str, str] = field(default_factory=dict)  # indicator id → its figure (see Condition)
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,7 @@ class Notice:
     about: Subject
     detail: str
     opened_at: datetime
+    figure: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,7 @@ class Digest:
     cc: tuple[str, ...]
     reason: str  # why the primary recipient gets it, in bokmål
     notices: tuple[Notice, ...]
+    notes: tuple[str, ...] = ()  # for ops: alerts here because their source's owner is not confirmed
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,7 @@ class AlertConfig:
     base_url: str
     remind_after: timedelta
     timezone: ZoneInfo
+    resync_after: timedelta | None = None  # MONITOR_ALERT_RESYNC_AFTER_DAYS: a longer gap makes a start-up summary
 
 
 @dataclass
@@ -115,6 +127,7 @@ class RecordResult:
     silenced: int = 0  # notices held back by a silence
     unroutable: int = 0  # notices with nobody to send them to (no MONITOR_ALERT_TO and no owner)
     outbox_ids: list[int] = field(default_factory=list)
+    startup: str | None = None  # "first" (after `monitor init`) or "resync" (after downtime): summaries were sent
 
 
 @dataclass(frozen=True)
@@ -184,6 +197,7 @@ def find_conditions(
     conditions: list[Condition] = []
     unknown: set[tuple[str, str]] = set()
     resolved: dict[str, str] = {}
+    figures: dict[str, str] = {}
     failing_tables: dict[str, list[str]] = {}
     by_id = catalogue.by_id
     for evaluation in evaluations:
@@ -191,14 +205,17 @@ def find_conditions(
         if indicator is None:
             continue
         resolved[indicator.id] = evaluation.explanation
+        figures[indicator.id] = figure(indicator, evaluation)
         if evaluation.state is State.FETCH_FAILING:
             unknown.add(("late", indicator.id))  # judged again once the fetch works
             for source, table in fetch_tables(indicator):
                 failing_tables.setdefault(f"{source}:{table}", []).append(short_label(indicator))
         elif evaluation.state is State.LATE:
-            conditions.append(Condition(describe(catalogue, "late", indicator.id), evaluation.explanation))
+            conditions.append(Condition(describe(catalogue, "late", indicator.id), evaluation.explanation,
+                                        figures[indicator.id]))
         if evaluation.target_status is TargetStatus.NOT_MET:
-            conditions.append(Condition(describe(catalogue, "off_target", indicator.id), evaluation.explanation))
+            conditions.append(Condition(describe(catalogue, "off_target", indicator.id), evaluation.explanation,
+                                        figures[indicator.id]))
     for subject in _table_users(catalogue):
         resolved[subject] = "Siste henting av tabellen lyktes."
     for subject, names in failing_tables.items():
@@ -207,8 +224,8 @@ def find_conditions(
         if run is None or run["outcome"] != "failed":
             continue
         shown = ", ".join(names[:5]) + (f" og {len(names) - 5} til" if len(names) > 5 else "")
-        when = timestamps.decode(run["finished_at"]).astimezone(zone)
-        detail = f"Siste forsøk {when:%Y-%m-%d %H:%M} feilet: {run['error'] or 'ukjent feil'}. Gjelder: {shown}."
+        when = local_stamp(timestamps.decode(run["finished_at"]), zone)
+        detail = f"Siste forsøk {when} feilet: {run['error'] or 'ukjent feil'}. Gjelder: {shown}."
         conditions.append(Condition(describe(catalogue, "fetch_failing", subject), detail))
     for table, rows in sorted((kostra_tables or {}).items()):
         subject = f"{KOSTRA_SOURCE}:{table}"
@@ -216,11 +233,11 @@ def find_conditions(
         run = store.last_run(KOSTRA_SOURCE, table, ("ok", "unchanged", "failed"))
         if run is None or run["outcome"] != "failed":
             continue
-        when = timestamps.decode(run["finished_at"]).astimezone(zone)
-        detail = (f"Siste forsøk {when:%Y-%m-%d %H:%M} feilet: {run['error'] or 'ukjent feil'}. "
+        when = local_stamp(timestamps.decode(run["finished_at"]), zone)
+        detail = (f"Siste forsøk {when} feilet: {run['error'] or 'ukjent feil'}. "
                   f"Gjelder {rows} {'rad' if rows == 1 else 'rader'} i KOSTRA-sammenligningen.")
         conditions.append(Condition(describe(catalogue, "fetch_failing", subject), detail))
-    return Findings(conditions, frozenset(unknown), resolved)
+    return Findings(conditions, frozenset(unknown), resolved, figures)
 
 
 # -- silences ----------------------------------------------------------------------------------------
@@ -297,12 +314,23 @@ def _silence(row: Any) -> Silence:
 
 
 def route(catalogue: Catalogue, about: Subject, ops: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
-    """(to, cc, owned source): late data goes to the source's owner with ops in copy; everything else to ops."""
-    owner = catalogue.owner_of(about.source_name) if about.kind == "late" and about.source_name else None
-    if owner is not None:
-        cc = tuple(address for address in ops if address.lower() != owner.lower())
-        return (owner,), cc, about.source_name
+    """(to, cc, owned source): late data goes to the source's confirmed owner with ops in copy; everything else,
+    and what an unconfirmed owner would get, to ops."""
+    entry = catalogue.source_owner(about.source_name) if about.kind == "late" and about.source_name else None
+    if entry is not None and entry.confirmed:
+        cc = tuple(address for address in ops if address.lower() != entry.owner.lower())
+        return (entry.owner,), cc, about.source_name
     return ops, (), None
+
+
+def unconfirmed_note(catalogue: Catalogue, about: Subject) -> str | None:
+    """For ops: why an alert that belongs to a source's owner came to them instead (the owner is not confirmed)."""
+    entry = catalogue.source_owner(about.source_name) if about.kind == "late" and about.source_name else None
+    if entry is None or entry.confirmed:
+        return None
+    return (f"Kilden «{entry.name}» har eieren {entry.owner} i katalogen, men adressen er ikke bekreftet "
+            "(confirmed: false), så varslene om den går til deg i stedet. Sett confirmed: true når eieren har "
+            "bekreftet at noen leser adressen.")
 
 
 def _reason(sources: set[str], for_ops: bool) -> str:
@@ -319,6 +347,7 @@ def _reason(sources: set[str], for_ops: bool) -> str:
 def digests(catalogue: Catalogue, notices: Iterable[Notice], ops: tuple[str, ...]) -> tuple[list[Digest], list[Notice]]:
     """One digest per primary recipient (To), plus the notices nobody can be sent."""
     grouped: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[set[str], list[bool], list[Notice]]] = {}
+    notes: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[str, None]] = {}
     nobody: list[Notice] = []
     for notice in notices:
         to, cc, owned = route(catalogue, notice.about, ops)
@@ -330,11 +359,15 @@ def digests(catalogue: Catalogue, notices: Iterable[Notice], ops: tuple[str, ...
             sources.add(owned)
         else:
             for_ops[0] = True
+        note = unconfirmed_note(catalogue, notice.about)
+        if note is not None:
+            notes.setdefault((to, cc), {})[note] = None
         items.append(notice)
     order = {event: index for index, event in enumerate(EVENTS)}
     made = [
         Digest(to, cc, _reason(sources, for_ops[0]),
-               tuple(sorted(items, key=lambda n: (order[n.event], KINDS.index(n.about.kind), n.about.title))))
+               tuple(sorted(items, key=lambda n: (order[n.event], KINDS.index(n.about.kind), n.about.title))),
+               tuple(notes.get((to, cc), {})))
         for (to, cc), (sources, for_ops, items) in grouped.items()
     ]
     return made, nobody
@@ -353,15 +386,19 @@ def record(
     """Open and resolve episodes, and queue the digests that are due, in one transaction.
 
     A crash anywhere in here leaves nothing half done: the transitions and the outbox rows that announce
-    them are committed together, so a notice is queued exactly once.
+    them are committed together, so a notice is queued exactly once. The first evaluation after `monitor init`,
+    and the first after more than `config.resync_after` without one, queue one start-up summary per recipient
+    instead (monitor/alerts/startup.py).
     """
     from monitor.alerts.mail import render_digest
     from monitor.alerts.outbox import enqueue
+    from monitor.alerts.startup import queue_startup, startup_kind
 
     result = RecordResult()
     stamp = timestamps.encode(now)
     active = {condition.about.key: condition for condition in findings.conditions}
     with store.transaction() as conn:
+        result.startup, previous = startup_kind(conn, now, config.resync_after)
         in_force = [silence.target for silence in silences(store, now)]
         open_rows = {
             (row[1], row[2]): row
@@ -385,11 +422,12 @@ def record(
                 conn.execute("UPDATE alert_episodes SET detail = ? WHERE id = ?", (condition.detail, episode_id))
             if notified is None:
                 event = "opened"
-            elif now - timestamps.decode(notified) >= config.remind_after - REMIND_SLACK:
-                event = "reminder"
+            elif result.startup is not None or now - timestamps.decode(notified) >= config.remind_after - REMIND_SLACK:
+                event = "reminder"  # in a start-up summary: still open, counted with the rest
             else:
                 continue
-            notice = Notice(episode_id, event, condition.about, condition.detail, timestamps.decode(opened_at))
+            notice = Notice(episode_id, event, condition.about, condition.detail, timestamps.decode(opened_at),
+                            condition.figure)
             if _silenced(notice.about, in_force):
                 result.silenced += 1
                 continue
@@ -404,19 +442,28 @@ def record(
                 continue  # nobody heard of it (silenced or unroutable all along): nothing to take back
             about = describe(catalogue, kind, subject)
             detail = findings.resolved_details.get(subject, "")
-            notice = Notice(episode_id, "resolved", about, detail, timestamps.decode(opened_at))
+            notice = Notice(episode_id, "resolved", about, detail, timestamps.decode(opened_at),
+                            findings.figures.get(subject, ""))
             if _silenced(about, in_force):
                 result.silenced += 1
                 continue
             due.append(notice)
-        made, nobody = digests(catalogue, due, config.ops)
-        result.unroutable = len(nobody)
-        for digest in made:
-            outbox_id = enqueue(conn, render_digest(digest, config, now), config.sender, digest.to, digest.cc, now)
-            result.outbox_ids.append(outbox_id)
-            for notice in digest.notices:
-                _mark(conn, outbox_id, notice, stamp)
-                result.notices += 1
+        if result.startup is not None:
+            queue_startup(conn, catalogue, due, config, now, result, previous)
+        else:
+            made, nobody = digests(catalogue, due, config.ops)
+            result.unroutable = len(nobody)
+            for digest in made:
+                outbox_id = enqueue(conn, render_digest(digest, config, now), config.sender, digest.to, digest.cc, now)
+                result.outbox_ids.append(outbox_id)
+                for notice in digest.notices:
+                    _mark(conn, outbox_id, notice, stamp)
+                    result.notices += 1
+        conn.execute(
+            "INSERT INTO alert_state (id, evaluated_at, summary_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+            "evaluated_at = excluded.evaluated_at, summary_at = COALESCE(excluded.summary_at, alert_state.summary_at)",
+            (stamp, stamp if result.startup is not None else None),
+        )
     return result
 
 

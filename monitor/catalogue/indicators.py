@@ -283,6 +283,9 @@ class SourceOwner(BaseModel):
 
     name: str = Field(min_length=1)
     owner: str
+    # False: the address is a placeholder nobody has confirmed reads it; alerts for the source go to ops
+    # (MONITOR_ALERT_TO) with a note instead, and `monitor alerts test` and /kilder list it.
+    confirmed: bool = True
 
     @field_validator("owner")
     @classmethod
@@ -305,10 +308,20 @@ class Catalogue(BaseModel):
 
     def owner_of(self, source_name: str) -> str | None:
         """The owner's e-mail address of a source (by its Kilde text), or None."""
+        entry = self.source_owner(source_name)
+        return entry.owner if entry is not None else None
+
+    def source_owner(self, source_name: str) -> SourceOwner | None:
+        """The `sources` entry of a source (by its Kilde text), confirmed or not, or None."""
         for entry in self.sources:
             if entry.name == source_name:
-                return entry.owner
+                return entry
         return None
+
+    @property
+    def unconfirmed_owners(self) -> list[SourceOwner]:
+        """The owners marked `confirmed: false`: nothing is sent to them (their alerts go to ops)."""
+        return [entry for entry in self.sources if not entry.confirmed]
 
     def get(self, indicator_id: str) -> Indicator:
         """The indicator with this id; KeyError if there is none."""

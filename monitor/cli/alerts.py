@@ -58,7 +58,27 @@ def alert_config(settings: Settings) -> AlertConfig:
     if not EMAIL.fullmatch(sender):
         raise ConfigError(f"MONITOR_SMTP_FROM: {sender!r} er ikke en gyldig e-postadresse")
     return AlertConfig(ops=ops, sender=sender, base_url=settings.base_url,
-                       remind_after=timedelta(days=settings.alert_remind_days), timezone=ZoneInfo(settings.timezone))
+                       remind_after=timedelta(days=settings.alert_remind_days), timezone=ZoneInfo(settings.timezone),
+                       resync_after=timedelta(days=settings.alert_resync_after_days))
+
+
+def setting_problems(settings: Settings) -> list[str]:
+    """Every missing or malformed alert setting at once (`monitor alerts test`), one line each, in bokmål."""
+    problems = []
+    if not settings.smtp_host:
+        problems.append("MONITOR_SMTP_HOST er ikke satt: e-postvarslene er slått av")
+    ops = split_addresses(settings.alert_to)
+    if not ops:
+        problems.append("MONITOR_ALERT_TO er ikke satt: testvarselet og varslene til drift har ingen mottaker")
+    problems += [f"MONITOR_ALERT_TO: {address!r} er ikke en gyldig e-postadresse"
+                 for address in ops if not EMAIL.fullmatch(address)]
+    if settings.smtp_from is not None and not EMAIL.fullmatch(settings.smtp_from):
+        problems.append(f"MONITOR_SMTP_FROM: {settings.smtp_from!r} er ikke en gyldig e-postadresse")
+    elif settings.smtp_from is None and not ops:
+        problems.append("MONITOR_SMTP_FROM er ikke satt (og ingen MONITOR_ALERT_TO å bruke i stedet): e-postene har ingen avsender")
+    if settings.smtp_user and settings.smtp_password is None:
+        problems.append("MONITOR_SMTP_PASSWORD er ikke satt, men MONITOR_SMTP_USER er det: innloggingen på e-postserveren vil feile")
+    return problems
 
 
 def smtp_config(settings: Settings) -> SmtpConfig:
@@ -120,6 +140,9 @@ def summary(outcome: AlertRun, zone: ZoneInfo) -> str:
         f"{sent.sent} sendt",
         f"{sent.pending} venter",
     ]
+    if rec.startup is not None:
+        why = "første vurdering" if rec.startup == "first" else "første vurdering etter et opphold"
+        parts.insert(2, f"{why}: én oppsummering per mottaker i stedet for ett varsel per episode")
     if sent.held:
         last = max(held.expires for held in sent.held)
         parts.append(f"{len(sent.held)} holdt av en annen kjøring (til senest {local_time(last, zone)})")
@@ -177,12 +200,23 @@ def alerts_send() -> None:
 
 @alerts.command("test")
 def alerts_test() -> None:
-    """Send en test-e-post til MONITOR_ALERT_TO."""
+    """Send en test-e-post til MONITOR_ALERT_TO; sier fra om alle innstillinger som mangler, og om kildeeiere
+    som ikke er bekreftet."""
     settings = _settings()
+    unconfirmed = load_catalogue(settings.catalogue).unconfirmed_owners
+    if unconfirmed:
+        click.echo(f"Ikke bekreftede kildeeiere ({len(unconfirmed)}; confirmed: false i katalogen): de får ingen "
+                   "e-post, varslene deres går til MONITOR_ALERT_TO.")
+        for entry in unconfirmed:
+            click.echo(f"  {entry.name}: {entry.owner}")
+    if "base_url" not in settings.model_fields_set:
+        click.echo(f"Merk: MONITOR_BASE_URL er ikke satt, så lenkene i e-postene går til {settings.base_url}.")
+    problems = setting_problems(settings)
+    if problems:
+        raise ConfigError(f"{len(problems)} innstilling(er) for e-postvarsler mangler eller er feil:\n"
+                          + "\n".join(f"  {problem}" for problem in problems))
     config = alert_config(settings)
     smtp = smtp_config(settings)
-    if not config.ops:
-        raise ConfigError("MONITOR_ALERT_TO er ikke satt: testvarselet har ingen mottaker")
     message = render_test(config, config.ops, smtp.server, _now(settings))
     message["Message-ID"] = make_msgid(idstring="test", domain=config.sender.rpartition("@")[2])
     with smtp_connection(smtp) as mailer:

@@ -11,6 +11,7 @@ import click
 
 from monitor import __version__
 from monitor.cli.context import local_now as _now, login_name as _login_name
+from monitor.alerts.startup import arm_startup_summary
 from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.core.errors import MonitorError, ProblemListError
@@ -169,6 +170,7 @@ def init(ctx: click.Context) -> None:
     kostra = kostra_next_to(settings.catalogue)
     with Store(settings.db) as store:
         applied = store.migrate()
+        arm_startup_summary(store)  # the first alert run sends one summary per recipient (docs/alerts.md)
         new = load_baseline(store, catalogue, _now(settings), settings.baseline)
         kostra_new = load_kostra_baseline(store, kostra, _now(settings)) if kostra is not None else None
     migrated = f"migrerte til skjemaversjon {applied[-1]}" if applied else "skjemaet var oppdatert"

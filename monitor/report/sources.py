@@ -57,6 +57,7 @@ class SourceGroup:
 class SourcesPage:
     groups: list[SourceGroup]
     imports: list[dict[str, Any]]  # the newest import runs, newest first
+    unconfirmed_owners: list[tuple[str, str]] = field(default_factory=list)  # (Kilde text, address): get no alerts
 
 
 def sources_page(
@@ -100,7 +101,8 @@ def sources_page(
     imports += [dict(run, file_name=f"Trykte tall fra {run['target']} (grunnlinjen, lastet av monitor init)")
                 for run in store.runs(BASELINE_SOURCE)]
     imports.sort(key=lambda run: run["id"], reverse=True)
-    return SourcesPage(groups, imports[:import_limit])
+    unconfirmed = [(entry.name, entry.owner) for entry in catalogue.unconfirmed_owners]
+    return SourcesPage(groups, imports[:import_limit], unconfirmed)
 
 
 def known_source(catalogue: Catalogue, source: str, kostra: KostraCatalogue | None = None) -> bool:

@@ -172,6 +172,16 @@ MIGRATIONS: list[str] = [
     ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX login_attempts_addr_user ON login_attempts (remote_addr, username, at);
     """,
+    # 7: when alerts were last evaluated, so that the first evaluation after `monitor init`, and the first after a
+    # long downtime, send one start-up summary per recipient instead of one alert per episode (docs/alerts.md).
+    """
+    CREATE TABLE alert_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        evaluated_at TEXT,                 -- UTC: the latest evaluation; NULL: `monitor init` armed the start-up
+                                           -- summary and no evaluation has run since
+        summary_at TEXT                    -- UTC: the latest start-up summary
+    );
+    """,
 ]
 
 
