@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from monitor.catalogue.indicators import BandsTarget, Direction, Indicator, ThresholdTarget, TrajectoryTarget
-from monitor.evaluate.indicator import period_year, show_target, trajectory_value
+from monitor.evaluate.indicator import period_year, show, show_target, trajectory_value
+from monitor.evaluate.progress import Progress
 from monitor.core.numbers import format_number
 from monitor.report.readmodel import SeriesPoint
 
@@ -47,6 +48,31 @@ class Tick:
     label: str
 
 
+@dataclass(frozen=True)
+class Trend:
+    """The progress's Theil–Sen line (issue 18): fitted over the points it used, then projected to the year Y."""
+
+    fit: tuple[float, float, float, float]  # x1, y1, x2, y2: from the first to the last point used
+    ahead: tuple[float, float, float, float] | None  # the projection, dashed: the last point to Y (None when Y ≤ it)
+    year: int  # Y
+    value_text: str  # the line at Y
+    point: tuple[float, float]  # the line at Y, marked
+    label: str  # "Framskrevet 2027: −6 %"
+    label_at: tuple[float, float]  # where the label's end sits
+
+
+@dataclass(frozen=True)
+class Goal:
+    """The target level at the year Y, drawn as a marker."""
+
+    x: float
+    y: float
+    year: int
+    value_text: str
+    label: str  # "Mål 2030: 99 000"
+    label_at: tuple[float, float]
+
+
 @dataclass
 class Chart:
     width: int
@@ -64,6 +90,8 @@ class Chart:
     target_line: tuple[float, float, float, float] | None = None  # x1, y1, x2, y2
     target_label: str | None = None
     unit: str | None = None
+    trend: Trend | None = None
+    goal: Goal | None = None
 
 
 def _xs(periods: list[str], left: float, right: float) -> dict[str, float]:
@@ -122,16 +150,32 @@ def _target_values(indicator: Indicator, years: tuple[int, int]) -> list[float]:
     return []
 
 
-def chart(indicator: Indicator, points: list[SeriesPoint], printed: list[SeriesPoint]) -> Chart | None:
-    """The indicator's chart: every period's latest value, the printed values, and its target."""
+def _trend_line(progress: Progress | None) -> tuple[int, int, Callable[[int], float]] | None:
+    """(first year, Y, the line) of the progress's Theil–Sen line, or None without a projection."""
+    if progress is None or progress.projection is None or progress.pace is None or not progress.points:
+        return None
+    year, value, pace = progress.projection.year, progress.projection.value, progress.pace
+    return progress.points[0].year, year, lambda at: value + pace * (at - year)
+
+
+def chart(indicator: Indicator, points: list[SeriesPoint], printed: list[SeriesPoint],
+          progress: Progress | None = None) -> Chart | None:
+    """The indicator's chart: every period's latest value, the printed values, and its target; with `progress`,
+    also its Theil–Sen line projected to the year Y and, for a target, the target level at Y (issue 18)."""
     if not points and not printed:
         return None
     width, height, left, top = 640, 310, 72, 30
     right, bottom = width - 24, height - 36
     periods = sorted({p.period for p in points} | {p.period for p in printed}, key=lambda p: (period_year(p), p))
     years = (period_year(periods[0]), period_year(periods[-1]))
-    targets = _target_values(indicator, years)
-    values = [p.value for p in points] + [p.value for p in printed] + targets
+    line = _trend_line(progress)
+    goal_level = progress.target_value if progress is not None else None
+    goal_year = progress.target_year if progress is not None else None
+    end_year = max([years[1]] + ([line[1]] if line else []) + ([goal_year] if goal_year and goal_level is not None else []))
+    targets = _target_values(indicator, (years[0], end_year))
+    extra = [line[2](line[0]), line[2](line[1])] if line else []
+    extra += [goal_level] if goal_level is not None and goal_year is not None else []
+    values = [p.value for p in points] + [p.value for p in printed] + targets + extra
     low, high = min(values), max(values)
     step = nice_step(high - low if high > low else abs(high) or 1.0)
     y_low, y_high = math.floor(low / step) * step, math.ceil(high / step) * step
@@ -142,19 +186,76 @@ def chart(indicator: Indicator, points: list[SeriesPoint], printed: list[SeriesP
         return round(top + (y_high - value) / (y_high - y_low) * (bottom - top), 1)
 
     xs = _xs(periods, left + 16, right - 16)
+    x_of_year = _year_x(years[0], end_year, left + 16, right - 16)
+    if end_year > years[1]:  # the x axis runs on to Y
+        xs = {p: x_of_year(period_year(p)) for p in periods}
     dots = [Dot(round(xs[p.period], 1), y(p.value), p.period, p.text) for p in points]
     decimals = _decimals(step)
     count = int(round((y_high - y_low) / step))
     y_ticks = [Tick(y(y_low + i * step), format_number(y_low + i * step, decimals)) for i in range(count + 1)]
     every = max(1, math.ceil(len(periods) / 8))
     shown = periods[::-1][::every][::-1]  # thin out from the newest, which is always labelled
+    x_ticks = [Tick(round(xs[p], 1), p) for p in shown]
+    if end_year > years[1]:  # label Y; drop period labels that would run into it
+        at = round(x_of_year(end_year), 1)
+        x_ticks = [tick for tick in x_ticks if at - tick.at >= 36] + [Tick(at, str(end_year))]
     result = Chart(
         width, height, left, right, top, bottom, " ".join(f"{d.x},{d.y}" for d in dots), dots,
         [Dot(round(xs[p.period], 1), y(p.value), p.period, p.text) for p in printed],
-        [Tick(round(xs[p], 1), p) for p in shown], y_ticks, unit=indicator.symbol,
+        x_ticks, y_ticks, unit=indicator.symbol,
     )
-    _add_target(result, indicator, y, (xs[periods[0]], xs[periods[-1]]), years, (y_low, y_high))
+    _add_target(result, indicator, y, (xs[periods[0]], x_of_year(end_year)), (years[0], end_year), (y_low, y_high))
+    if line is not None:
+        assert progress is not None
+        result.trend = _trend(indicator, progress, line, x_of_year, y)
+    if goal_level is not None and goal_year is not None:
+        gx, gy = round(x_of_year(goal_year), 1), y(goal_level)
+        text = show(indicator, goal_level) if isinstance(indicator.target, TrajectoryTarget) else show_target(
+            indicator, goal_level)
+        result.goal = Goal(gx, gy, goal_year, text, f"Mål {goal_year}: {text}", (gx, gy))
+    _place_labels(result)
     return result
+
+
+def _year_x(low: int, high: int, left: float, right: float) -> Callable[[int], float]:
+    """x of a year on an axis running from `low` to `high` (the middle when they are one year)."""
+    if low == high:
+        return lambda year: (left + right) / 2
+    return lambda year: left + (year - low) / (high - low) * (right - left)
+
+
+def _trend(indicator: Indicator, progress: Progress, line: tuple[int, int, Callable[[int], float]],
+           x: Callable[[int], float], y: Callable[[float], float]) -> Trend:
+    first, year, at = line
+    last = progress.points[-1].year
+    fit_end = min(last, year) if year > first else last
+    fit = (round(x(first), 1), y(at(first)), round(x(fit_end), 1), y(at(fit_end)))
+    ahead = (round(x(last), 1), y(at(last)), round(x(year), 1), y(at(year))) if year > last else None
+    text = show(indicator, at(year))
+    point = (round(x(year), 1), y(at(year)))
+    return Trend(fit, ahead, year, text, point, f"Framskrevet {year}: {text}", point)
+
+
+def _place_labels(result: Chart) -> None:
+    """The projection's and the goal's labels: on opposite sides of their points (the higher one above), and
+    inside the plot."""
+    trend, goal = result.trend, result.goal
+    middle = (result.top + result.bottom) / 2
+
+    def spot(x: float, at: float, above: bool) -> tuple[float, float]:
+        if above and at - 9 < result.top:
+            above = False
+        elif not above and at + 17 > result.bottom - 2:
+            above = True
+        return (x, round(at - 9, 1) if above else round(at + 17, 1))
+
+    trend_y = trend.label_at[1] if trend is not None else None
+    if trend is not None and trend_y is not None:
+        above = trend_y > middle if goal is None else trend_y <= goal.y
+        result.trend = replace(trend, label_at=spot(trend.label_at[0], trend_y, above))
+    if goal is not None:
+        above = goal.y > middle if trend_y is None else goal.y < trend_y
+        result.goal = replace(goal, label_at=spot(goal.x, goal.y, above))
 
 
 def _add_target(result: Chart, indicator: Indicator, y: Callable[[float], float], edges: tuple[float, float],

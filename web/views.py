@@ -39,7 +39,7 @@ def page_globals() -> dict[str, Any]:
 @bp.get("/")
 def overview() -> str:
     """All indicators, grouped satsingsområde → hovedmål → delmål, with filters and counts."""
-    args = {key: request.args.get(key, "") for key in ("area", "state", "source")}
+    args = {key: request.args.get(key, "") for key in ("area", "state", "source", "fremgang")}
     catalogue, now = clock.catalogue(), clock.now()
     store = get_store()
 
@@ -66,7 +66,7 @@ def indicator(indicator_id: str) -> str:
         peers = rows_about(clock.kostra_pages_for(store, kostra), indicator_id)
     if page is None:
         abort(404, description="Det finnes ingen indikator med denne id-en.")
-    return render_template("indicator.html", page=page, chart=charts.chart(page.indicator, page.points, page.printed),
+    return render_template("indicator.html", page=page, chart=charts.chart(page.indicator, page.points, page.printed, page.progress),
                            kostra_rows=peers)
 
 

@@ -7,13 +7,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from monitor.evaluate.failures import failure_sentence
 from monitor.evaluate.assessment import evaluate_all
-from monitor.catalogue.indicators import Catalogue, FhiFetch, Indicator, UdirFetch
-from monitor.evaluate.indicator import BASELINE_VINTAGE, period_year, show
+from monitor.catalogue.indicators import Catalogue, FhiFetch, Indicator, TrajectoryTarget, UdirFetch
+from monitor.evaluate.indicator import BASELINE_VINTAGE, period_year, show, show_target
+from monitor.evaluate.progress import Progress
 from monitor.core.model import TableMeta, Vintage
+from monitor.core.numbers import format_value
 from monitor.report.readmodel import SOURCE_WORDS, IndicatorLine, SeriesPoint, area_slug, indicator_line
 from monitor.report.status import describe_status
-from monitor.sources.registry import SOURCES
+from monitor.sources.registry import SOURCES, label
 from monitor.store.database import Store
 
 FREQUENCY_WORDS = {
@@ -84,6 +87,96 @@ class IndicatorPage:
         periods = sorted(set(current) | set(printed), key=lambda p: (period_year(p), p))
         return [(p, current.get(p), printed.get(p)) for p in periods]
 
+    @property
+    def progress(self) -> Progress | None:
+        """The progress towards the target (issue 18)."""
+        return self.line.evaluation.progress
+
+    @property
+    def missing_base_year(self) -> int | None:
+        """The year a trajectory target is counted from, when its value is neither in the catalogue nor stored
+        (the climate target's 2009 emissions): the progress cannot be judged until it is there."""
+        target, progress = self.indicator.target, self.progress
+        if isinstance(target, TrajectoryTarget) and progress is not None and progress.target_value is None:
+            return target.base_year
+        return None
+
+    def _trend_at(self, year: int) -> float | None:
+        progress = self.progress
+        if progress is None or progress.projection is None or progress.pace is None:
+            return None
+        return progress.projection.value + progress.pace * (year - progress.projection.year)
+
+    @property
+    def progress_facts(self) -> list[tuple[str, str]]:
+        """(term, description) pairs under the progress explanation: the pace, the pace needed, the projection."""
+        progress = self.progress
+        if progress is None:
+            return []
+        facts = [("Målt fra", str(progress.base_year))]
+        if progress.pace is not None and progress.points:
+            first, last = progress.points[0].year, progress.points[-1].year
+            facts.append(("Tempo (Theil–Sen)", f"{_per_year(self.indicator, progress.pace)} i året ({first}–{last})"))
+        if progress.required_pace is not None:
+            facts.append(("Nødvendig tempo", f"{_per_year(self.indicator, progress.required_pace)} i året"))
+        if progress.target_value is not None and progress.target_year is not None:
+            facts.append((f"Mål i {progress.target_year}", goal_text(self.indicator, progress.target_value)))
+        if progress.projection is not None:
+            facts.append((f"Framskrevet {progress.projection.year}", show(self.indicator, progress.projection.value)))
+        return facts
+
+    @property
+    def projection_text(self) -> str | None:
+        """The chart's projection in words, for its text alternative."""
+        progress = self.progress
+        if progress is None or progress.projection is None or not progress.points:
+            return None
+        first, last = progress.points[0].year, progress.points[-1].year
+        text = (f"Trendlinjen (Theil–Sen) for {first}–{last} er framskrevet til {progress.projection.year}: "
+                f"{show(self.indicator, progress.projection.value)} (framskriving, ikke et målt tall).")
+        if progress.target_value is not None and progress.target_year is not None:
+            text += f" Mål i {progress.target_year}: {goal_text(self.indicator, progress.target_value)}."
+        return text
+
+    @property
+    def table_rows(self) -> list[tuple[str, str | None, str | None, str | None]]:
+        """The chart's numbers with the trend line: (period, current, printed, trend line), oldest first; the
+        trend is given for the points it was fitted on and, as a row of its own when it lies beyond them, at Y."""
+        progress = self.progress
+        used = {p.period for p in progress.points} if progress is not None else set()
+        rows: list[tuple[str, str | None, str | None, str | None]] = []
+        for period, current, printed in self.chart_rows:
+            trend = self._trend_at(period_year(period)) if period in used else None
+            rows.append((period, current, printed, show(self.indicator, trend) if trend is not None else None))
+        if progress is not None and progress.projection is not None:
+            projection = progress.projection
+            text = show(self.indicator, projection.value)
+            at = next((i for i, row in enumerate(rows) if period_year(row[0]) == projection.year), None)
+            if at is None:  # in year order (after the data, unless Y falls between two periods)
+                where = next((i for i, row in enumerate(rows) if period_year(row[0]) > projection.year), len(rows))
+                rows.insert(where, (f"{projection.year} (framskrevet)", None, None, text))
+            else:
+                period, current, printed, _ = rows[at]
+                rows[at] = (period, current, printed, text)
+        return rows
+
+
+def goal_text(indicator: Indicator, level: float) -> str:
+    """A target level as the catalogue writes it ("3 %", "1,75 %"); a computed one (a trajectory's) with the
+    indicator's decimals."""
+    return show(indicator, level) if isinstance(indicator.target, TrajectoryTarget) else show_target(indicator, level)
+
+
+def _per_year(indicator: Indicator, pace: float) -> str:
+    """A change per year with its unit (a change in a percentage in prosentpoeng) and a typographic minus;
+    more decimals (up to 3) where the indicator's would show a pace that is not 0 as 0."""
+    decimals = indicator.decimals
+    while decimals < 3 and pace != 0 and abs(pace) < 0.5 * 10 ** -decimals:
+        decimals += 1
+    unit = "prosentpoeng" if indicator.symbol == "%" else indicator.symbol
+    text = format_value(pace, decimals, unit)
+    return "\u2212" + text[1:] if text.startswith("-") else text
+
 
 def fetch_tables(indicator: Indicator) -> list[str]:
     """The tables (or FHI "source/table", Udir export ids) an indicator is fetched from, sorted."""
@@ -122,7 +215,10 @@ def indicator_page(catalogue: Catalogue, store: Store, indicator_id: str, now: d
     source = indicator.fetch.kind if indicator.fetch is not None else None
     tables = fetch_tables(indicator)
     known = store.table_meta(source) if source is not None else {}
-    runs = store.runs_touching(source, tables, indicator.id)
+    runs = [  # the failure in words (issue 17); the raw error stays in the run log on /kilder
+        dict(run, error_words=failure_sentence(label(run["source"]), run["error"]) if run["outcome"] == "failed" else None)
+        for run in store.runs_touching(source, tables, indicator.id)
+    ]
     imports = [run["finished_at"] for run in runs if run["source"] != source and run["source"] != "baseline"]
     printed = [
         SeriesPoint(v.period, v.value, show(indicator, v.value))

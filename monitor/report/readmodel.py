@@ -15,6 +15,7 @@ from monitor.catalogue.indicators import Catalogue, Indicator, SourceKind
 from monitor.evaluate.indicator import (
     STATE_WORDS, TARGET_WORDS, Evaluation, State, TargetStatus, missing_text, period_year, show,
 )
+from monitor.evaluate.progress import PROGRESS_WORDS, ProgressStatus
 from monitor.core.model import Vintage
 from monitor.report.readcache import kommune_reads
 from monitor.report.status import describe_status
@@ -27,6 +28,8 @@ SOURCE_WORDS = {
 # The state filter: every state an active indicator can be in, and two badges that are not states.
 STATE_FILTERS = {str(state.value): STATE_WORDS[state].capitalize() for state in State if state is not State.RETIRED}
 STATE_FILTERS |= {"off_target": "Mål ikke nådd", "revised": "Revidert"}
+# The progress filter (`?fremgang=…`, issue 18): every progress status, in the order of PROGRESS_WORDS.
+PROGRESS_FILTERS = {str(status.value): word for status, word in PROGRESS_WORDS.items()}
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,12 @@ class IndicatorLine:
         """Every state-filter value this indicator matches."""
         late = {State.LATE.value} if self.evaluation.missing else set()  # failing and late: found under both
         return {self.evaluation.state.value} | late | {badge.kind for badge in self.badges}
+
+    @property
+    def progress_status(self) -> ProgressStatus | None:
+        """The progress status (issue 18), None only for an evaluation made without one."""
+        progress = self.evaluation.progress
+        return progress.status if progress is not None else None
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,7 @@ class Filters:
     area: str | None = None
     state: str | None = None
     source: str | None = None
+    progress: str | None = None  # a ProgressStatus value, from `?fremgang=`
 
     @classmethod
     def parse(cls, args: Mapping[str, str], catalogue: Catalogue) -> Filters:
@@ -125,11 +135,12 @@ class Filters:
             value = args.get(name)
             return value if isinstance(value, str) and value in allowed else None
 
-        return cls(pick("area", areas), pick("state", STATE_FILTERS), pick("source", sources))
+        return cls(pick("area", areas), pick("state", STATE_FILTERS), pick("source", sources),
+                   pick("fremgang", PROGRESS_FILTERS))
 
     @property
     def active(self) -> bool:
-        return any((self.area, self.state, self.source))
+        return any((self.area, self.state, self.source, self.progress))
 
     def admits(self, line: IndicatorLine) -> bool:
         """True when an indicator passes every filter."""
@@ -137,6 +148,7 @@ class Filters:
             (self.area is None or area_slug(line.indicator.area) == self.area)
             and (self.state is None or self.state in line.filter_keys)
             and (self.source is None or line.indicator.source.kind.value == self.source)
+            and (self.progress is None or line.progress_status == self.progress)
         )
 
 
@@ -153,6 +165,7 @@ class Overview:
 
     areas: list[AreaGroup]
     counts: list[StateCount]
+    progress_counts: list[StateCount]  # per progress status, in the order of PROGRESS_WORDS (issue 18)
     total: int
     shown: int
     today: date
@@ -161,6 +174,7 @@ class Overview:
     area_options: list[tuple[str, str]]  # (slug, name)
     state_options: list[tuple[str, str]]
     source_options: list[tuple[str, str]]
+    progress_options: list[tuple[str, str]]
 
     def lines(self) -> list[IndicatorLine]:
         """The indicators shown, in page order."""
@@ -237,7 +251,7 @@ def group_lines(catalogue: Catalogue, lines: dict[str, IndicatorLine], filters: 
     placeholders_after: dict[str | None, list[tuple[str, str, str, str]]] = {}
     for p in catalogue.placeholders:
         placeholders_after.setdefault(p.after, []).append((p.area, p.hovedmal, p.delmal, p.text))
-    show_placeholders = filters.state is None and filters.source is None
+    show_placeholders = filters.state is None and filters.source is None and filters.progress is None
     areas: dict[str, AreaGroup] = {}
 
     def place(area: str, hovedmal: str, delmal: str, line: Line) -> None:
@@ -294,12 +308,15 @@ def overview(catalogue: Catalogue, store: Store, now: datetime, args: Mapping[st
     ]
     counts.append(StateCount("off_target", "Mål ikke nådd",
                              sum(1 for e in evaluations if e.target_status is TargetStatus.NOT_MET)))
+    held = [e.progress.status for e in evaluations if e.progress is not None]
+    progress_counts = [StateCount(status.value, word, held.count(status)) for status, word in PROGRESS_WORDS.items()]
     area_names = list(dict.fromkeys(i.area for i in catalogue.indicators))
     kinds = [kind for kind in SourceKind if any(i.source.kind is kind for i in catalogue.indicators)]
     return Overview(
-        areas=areas, counts=counts, total=len(evaluations),
+        areas=areas, counts=counts, progress_counts=progress_counts, total=len(evaluations),
         shown=sum(area.indicator_count for area in areas), today=now.date(), data_per=store.newest_success(),
         filters=filters, area_options=[(area_slug(name), name) for name in area_names],
         state_options=list(STATE_FILTERS.items()),
         source_options=[(kind.value, SOURCE_WORDS[kind]) for kind in kinds],
+        progress_options=list(PROGRESS_FILTERS.items()),
     )
