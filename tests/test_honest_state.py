@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from support.auth_helpers import NOW, make_app
+from support.auth_helpers import NOW, logged_in, make_app
 from support.catalogues import BEHAVIOUR_CATALOGUE, load_behaviour_catalogue, load_fixture_baseline
 from monitor.core.model import Observation, RunRecord
+from monitor.evaluate.failures import failure_kind, failure_sentence
 from monitor.store.database import Store
 
 REFUSED = "får ikke kontakt med http://127.0.0.1:9/x ([Errno 111] Connection refused)"
@@ -98,3 +99,39 @@ def test_failing_and_late_carries_both_facts_counted_once_found_under_both(app: 
 def test_late_names_every_missing_period(app: Flask) -> None:
     page = visible(app.test_client().get("/indikator/netto_driftsresultat").get_data(as_text=True))
     assert re.search(r"Tall for 2023–2025 mangler – \d+ dager etter forventet publisering", page)
+
+
+DNS = "tabell 12143 (metadata): får ikke kontakt med https://data.ssb.no ([Errno -2] Name or service not known)"
+RAW = ("Errno", "Connection refused", "ReadTimeout", "Traceback", "Name or service not known")
+
+
+@pytest.mark.parametrize("error,sentence", [
+    (DNS, "SSB kan ikke nås fra serveren siden 27.11. kl. 09:30."),
+    (REFUSED, "SSB avviser tilkoblingen fra serveren siden 27.11. kl. 09:30."),
+    ("tabell 1: tidsavbrudd etter 30 s (ReadTimeout) – ga opp etter 3 forsøk",
+     "SSB svarer ikke innen tidsfristen siden 27.11. kl. 09:30."),
+    ("tabell 1: serverfeil hos kilden (HTTP 503): Vedlikehold til kl. 12",
+     "SSB svarer med en feilmelding siden 27.11. kl. 09:30: «Vedlikehold til kl. 12»."),
+    ("tabell 1: metadata er ikke gyldig JSON (Expecting value: line 1 column 1 (char 0))",
+     "Svaret fra SSB kan ikke leses siden 27.11. kl. 09:30."),
+])
+def test_one_plain_sentence_per_kind_of_failure(error: str, sentence: str) -> None:
+    assert failure_sentence("SSB", error, NOW.isoformat()) == sentence
+    assert not any(word in sentence for word in RAW)
+    assert failure_kind(error) in {"unreachable", "refused", "timeout", "source", "unreadable"}
+
+
+def test_pages_say_the_failure_in_words_once_per_source_raw_detail_for_logged_in_only(app: Flask) -> None:
+    fail(app, "ssb", "12143", DNS, NOW - timedelta(days=1))
+    fail(app, "ssb", "12143", DNS)
+    fail(app, "ssb", "12905", DNS)  # another SSB table: still one sentence for the source
+    client = app.test_client()
+    sentence = "SSB kan ikke nås fra serveren siden 26.11. kl. 09:30."  # since the first failure in a row
+    page = visible(client.get("/indikator/netto_driftsresultat").get_data(as_text=True))
+    assert f"Innhentingen feiler: {sentence}" in page and "Tall for 2023–2025 mangler." in page
+    sources = visible(client.get("/kilder").get_data(as_text=True))
+    assert sources.count("SSB kan ikke nås fra serveren") == 1
+    for url in ("/", "/kilder", "/indikator/netto_driftsresultat", "/api/indicators"):
+        text = client.get(url).get_data(as_text=True)
+        assert not any(word in text for word in RAW), url
+    assert "Name or service not known" in logged_in(app, "lise").get("/kilder").get_data(as_text=True)

@@ -10,7 +10,8 @@ from monitor.catalogue.indicators import Catalogue, Indicator, SsbSeries
 from monitor.evaluate.indicator import Evaluation, FetchHealth, evaluate_indicator
 from monitor.core.model import TableMeta, Vintage
 from monitor.catalogue.releases import ReleaseRule
-from monitor.sources.registry import default_rule, next_check
+from monitor.evaluate.failures import failure_sentence
+from monitor.sources.registry import default_rule, label, next_check
 from monitor.store.database import Store
 
 KOSTRA_REGION = "KOKkommuneregion0000"
@@ -46,6 +47,9 @@ class _RunLog:
             self.runs[key] = self.store.last_run(source, table, outcomes)
         return self.runs[key]
 
+    def failing_since(self, source: str, table: str) -> str | None:
+        return self.store.failing_since(source, table)
+
     def table_meta(self, source: str) -> dict[str, TableMeta]:
         if source not in self.meta:
             self.meta[source] = self.store.table_meta(source)
@@ -68,7 +72,9 @@ def fetch_health(store: Store | _RunLog, indicator: Indicator) -> FetchHealth:
     return FetchHealth(
         last_attempt=newest["finished_at"] if newest else None,
         last_outcome="failed" if failed else (newest["outcome"] if newest else None),
-        last_error=failed[0]["error"] if failed else None,
+        # In words (issue 17): the raw error stays in the run log.
+        last_error=failure_sentence(label(source), failed[0]["error"], store.failing_since(source, failed[0]["target"]))
+        if failed else None,
         last_success=min(success_times) if len(success_times) == len(tables) and success_times else None,
         source_updated=max(stamps) if stamps else None,
     )

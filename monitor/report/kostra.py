@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from monitor.evaluate.failures import failure_sentence
 from monitor.seed.baseline import BASELINE_VINTAGE
 from monitor.catalogue.kostra import KOSTRA_SOURCE, Area, KostraCatalogue, Row
 from monitor.evaluate.kostra import PeerRank, RowFreshness, rank_among, row_freshness
@@ -32,7 +33,7 @@ class KostraRowView:
     freshness: RowFreshness
     home_origin: str  # where Asker's figure for the year comes from, in words
     table_url: str | None  # the SSB table, None for a row without an SSB series
-    fetch_error: str | None  # the last fetch of its table failed with this
+    fetch_error: str | None  # the last fetch of its table failed: in words (monitor/evaluate/failures.py)
 
     @property
     def kind(self) -> str:
@@ -67,6 +68,11 @@ class KostraAreaPage:
     @property
     def rows(self) -> list[KostraRowView]:
         return [line for line in self.lines if isinstance(line, KostraRowView)]
+
+    @property
+    def problems(self) -> list[str]:
+        """The failing fetches of the page's SSB tables in words, each once (issue 17: not once per row)."""
+        return list(dict.fromkeys(row.fetch_error for row in self.rows if row.fetch_error))
 
     def count(self, attribute: str, value: str) -> int:
         """How many rows have freshness.state or rank.standing equal to `value`."""
@@ -148,12 +154,13 @@ def _index(vintages: list[Vintage]) -> dict[tuple[str, str], list[Vintage]]:
 
 
 def _table_failures(kostra: KostraCatalogue, store: Store) -> dict[str, str]:
-    """SSB table → the error of its newest KOSTRA fetch, for tables whose newest fetch failed."""
+    """SSB table → its newest KOSTRA fetch's failure in words, for tables whose newest fetch failed (the raw error
+    stays in the run log, on /kilder)."""
     failures: dict[str, str] = {}
     for table in sorted({series.table for _, series in kostra.fetched_series}):
         run: dict[str, Any] | None = store.last_run(KOSTRA_SOURCE, table, ("ok", "unchanged", "failed"))
         if run is not None and run["outcome"] == "failed":
-            failures[table] = str(run.get("error") or "ukjent feil")
+            failures[table] = failure_sentence("SSB", run.get("error"), store.failing_since(KOSTRA_SOURCE, table))
     return failures
 
 

@@ -12,6 +12,7 @@ from monitor.store.fetchrequests import FetchRequest, latest_requests
 from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue
 from monitor.sources.registry import IMPORT_SOURCES, SOURCES, next_check
 from monitor.core.model import TableMeta
+from monitor.evaluate.failures import failure_kind, failure_sentence
 from monitor.report.indicator import OUTCOME_WORDS, fetch_tables
 from monitor.report.readmodel import area_slug
 from monitor.store.database import Store
@@ -47,6 +48,7 @@ class SourceGroup:
     next_check: str | None  # ISO, local time
     request: FetchRequest | None
     rows: list[TableRow] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the failures in words, once each (issue 17)
 
     @property
     def failing(self) -> int:
@@ -84,6 +86,7 @@ def sources_page(
         fire = next_check(source, now, zone)
         group = SourceGroup(source, entry.label, fire.isoformat() if fire else None, requests.get(source))
         known = store.table_meta(source)
+        failures: dict[str, tuple[str, str]] = {}  # kind → (an error of that kind, when the failures began)
         for table in tables:
             attempt = store.last_run(source, table, ("ok", "unchanged", "failed"))
             success = store.last_run(source, table)
@@ -95,6 +98,13 @@ def sources_page(
                 last_success=success["finished_at"] if success else None,
                 error=attempt["error"] if attempt and attempt["outcome"] == "failed" else None,
             ))
+            if attempt is not None and attempt["outcome"] == "failed":
+                since = store.failing_since(source, table) or attempt["finished_at"]
+                kind = failure_kind(attempt["error"])
+                if kind not in failures or since < failures[kind][1]:
+                    failures[kind] = (attempt["error"], since)
+        # One sentence per kind of failure for the whole source, since its earliest table began failing.
+        group.problems = [failure_sentence(entry.label, error, since, zone) for error, since in failures.values()]
         groups.append(group)
     imports = [run for source in IMPORT_SOURCES for run in store.runs(source)]
     # Loading the printed baseline (`monitor init`) is listed with the imports, in words (issue 17).

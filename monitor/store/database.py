@@ -225,6 +225,17 @@ class Store:
         ))
         return rows[0] if rows else None
 
+    def failing_since(self, source: str, target: str) -> str | None:
+        """When the current run of failures of a source/target began (UTC ISO): the first failed attempt after
+        the last success, or None when the newest attempt did not fail."""
+        row = self.conn.execute(
+            "SELECT MIN(finished_at) FROM fetch_runs WHERE source = ? AND target = ? AND outcome = 'failed' AND id > "
+            "COALESCE((SELECT MAX(id) FROM fetch_runs WHERE source = ? AND target = ? "
+            "AND outcome IN ('ok', 'unchanged')), 0)",
+            (source, target, source, target),
+        ).fetchone()
+        return str(row[0]) if row[0] is not None else None
+
     def last_raw(self, source: str, target: str) -> dict[str, Any] | None:
         """The newest successful run of a source/target that archived a response body."""
         rows = list(self._dicts(
