@@ -184,7 +184,8 @@ def test_evaluation_export(env: dict[str, str], tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["export", "evaluering", "--format", "csv", "--out", str(out)], env=env)
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig")), delimiter=";"))
-    header = ["Indikator", "Periode", "Siste verdi", "Mål", "Tilstand", "Måloppnåelse", "Forklaring"]
+    header = ["Indikator", "Periode", "Siste verdi", "Mål", "Tilstand", "Måloppnåelse", "Forklaring", "Fremgang",
+              "Forklaring av fremgangen"]
     # Grouped as the årsrapport tables: a block per satsingsområde (title, hovedmål, header, delmål rows).
     assert rows[0] == ["ØKONOMI"] and rows[1] == ["Asker er en økonomisk robust og bærekraftig kommune"]
     assert rows[2] == header and rows[3] == ["Asker kommune har en god økonomisk bærekraft"]

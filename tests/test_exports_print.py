@@ -213,7 +213,7 @@ def test_the_evaluering_is_grouped_and_styled_as_the_arsrapport(env: dict[str, s
     sheet = workbook["Økonomi"]
     assert [sheet["A1"].value, sheet["A2"].value] == ["ØKONOMI", "Asker er en økonomisk robust og bærekraftig kommune"]
     assert [c.value for c in sheet[3]] == ["Indikator", "Periode", "Siste verdi", "Mål", "Tilstand", "Måloppnåelse",
-                                           "Forklaring"]
+                                           "Forklaring", "Fremgang", "Forklaring av fremgangen"]
     assert sheet["A4"].font.bold and sheet["A4"].value == "Asker kommune har en god økonomisk bærekraft"
     netto = next(r for r in sheet.iter_rows(min_row=5) if str(r[0].value).startswith("Netto driftsresultat"))
     assert netto[2].value == -0.7 and netto[2].number_format == '#,##0.0" %"' and netto[5].value == "ikke nådd"
@@ -222,7 +222,7 @@ def test_the_evaluering_is_grouped_and_styled_as_the_arsrapport(env: dict[str, s
         assert_prints(each, 3)
     html = evaluering(env, tmp_path, "html").read_text(encoding="utf-8")
     assert html.count("<caption>") == 8 and "<caption>ØKONOMI</caption>" in html
-    assert '<tr class="delmal"><th scope="rowgroup" colspan="7"><b>Asker kommune har en god økonomisk bærekraft' in html
+    assert '<tr class="delmal"><th scope="rowgroup" colspan="9"><b>Asker kommune har en god økonomisk bærekraft' in html
 
 
 @needs_soffice

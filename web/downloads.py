@@ -72,8 +72,10 @@ def arsrapport() -> Response | tuple[str, int]:
         fmt, as_of = _format(), _as_of()
         first, last = int(request.args.get("fra", "")), int(request.args.get("til", ""))  # the form pre-fills them
         store = get_store()
+        progress = request.args.get("fremgang") == "1"  # the form's checkbox, off by default
         content, data_per = render_arsrapport(
-            clock.catalogue(), store, first, last, fmt, as_of, now, ZoneInfo(clock.settings().timezone)
+            clock.catalogue(), store, first, last, fmt, as_of, now, ZoneInfo(clock.settings().timezone),
+            progress=progress,
         )
     except (ValueError, MonitorError) as exc:
         return _form(str(exc) if isinstance(exc, MonitorError) else f"ugyldig valg: {exc}", 400)

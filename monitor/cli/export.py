@@ -30,7 +30,8 @@ def export() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Slik dataene sto denne dagen.")
-def arsrapport(first: int | None, last: int | None, fmt: str, out: Path, as_of: datetime | None) -> None:
+@click.option("--progress", is_flag=True, help="Ta med en kolonne for fremgangen mot målet (Fremgang).")
+def arsrapport(first: int | None, last: int | None, fmt: str, out: Path, as_of: datetime | None, progress: bool) -> None:
     """Satsingsområdenes indikatortabeller i handlingsprogrammets oppsett."""
     settings = _settings()
     zone = ZoneInfo(settings.timezone)
@@ -41,7 +42,8 @@ def arsrapport(first: int | None, last: int | None, fmt: str, out: Path, as_of: 
         default_first, default_last = arsrapport_years(catalogue, store, day, zone)
         first = default_first if first is None else first
         last = max(default_last, first) if last is None else last
-        content, data_per = render_arsrapport(catalogue, store, first, last, fmt, day, datetime.now(zone), zone)
+        content, data_per = render_arsrapport(catalogue, store, first, last, fmt, day, datetime.now(zone), zone,
+                                              progress=progress)
     _write(out, content)
     click.echo(f"{out}: {first}–{last}, data per {data_per}.")
 

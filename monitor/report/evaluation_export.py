@@ -21,8 +21,9 @@ from monitor.report.formats import (
 )
 from monitor.store.database import Store
 
-HEADER = ["Indikator", "Periode", "Siste verdi", "Mål", "Tilstand", "Måloppnåelse", "Forklaring"]
-WIDTHS = [LABEL_WIDTH * 0.6, 10, 14, 30, 18, 14, 60]
+HEADER = ["Indikator", "Periode", "Siste verdi", "Mål", "Tilstand", "Måloppnåelse", "Forklaring", "Fremgang",
+          "Forklaring av fremgangen"]
+WIDTHS = [LABEL_WIDTH * 0.6, 10, 14, 30, 18, 14, 60, 16, 60]
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class EvaluationRow:
 
     kind: str  # delmal | indicator
     label: str
-    texts: tuple[str, ...] = ()  # Periode, Siste verdi, Mål, Tilstand, Måloppnåelse, Forklaring
+    texts: tuple[str, ...] = ()  # Periode, Siste verdi, Mål, Tilstand, Måloppnåelse, Forklaring, Fremgang (2)
     value: float | None = None
     indicator: Indicator | None = None
 
@@ -73,7 +74,8 @@ def _row(indicator: Indicator, e: Evaluation) -> EvaluationRow:
     value = format_value(e.latest_value, indicator.decimals, indicator.symbol) if e.latest_value is not None else ""
     target = indicator.target.text if indicator.target else ""
     state = STATE_WORDS[e.state] + (f" ({e.late_days} dager)" if e.late_days else "")
-    texts = (e.latest_value_period or "", value, target, state, TARGET_WORDS[e.target_status], e.explanation)
+    progress = (e.progress.label, e.progress.explanation) if e.progress is not None else ("", "")
+    texts = (e.latest_value_period or "", value, target, state, TARGET_WORDS[e.target_status], e.explanation, *progress)
     return EvaluationRow("indicator", e.name, texts, e.latest_value, indicator)
 
 

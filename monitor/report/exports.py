@@ -10,6 +10,7 @@ from monitor.catalogue.indicators import Catalogue, Indicator, Placeholder
 from monitor.catalogue.releases import ReleaseRule, due_date, grace_end, wave_years
 from monitor.evaluate.assessment import kostra_tables, release_rule
 from monitor.evaluate.indicator import BASELINE_VINTAGE, period_year
+from monitor.evaluate.progress import assess_progress
 from monitor.core import timestamps
 from monitor.core.model import NO_VALUE, NOT_MEASURED, PENDING, STATUS_WORDS, Vintage
 from monitor.core.numbers import format_value
@@ -74,6 +75,7 @@ class Row:
     label: str
     indicator: Indicator | None = None
     cells: tuple[Cell, ...] = ()
+    progress: str | None = None  # the progress word («God fremgang»), when the export has the column (issue 18)
 
 
 @dataclass
@@ -84,6 +86,7 @@ class AreaTable:
     hovedmal: str
     years: list[int]
     rows: list[Row] = field(default_factory=list)
+    progress: bool = False  # a «Fremgang» column after the years (`--progress`; off so the printed layout stays)
 
     @property
     def title(self) -> str:
@@ -152,10 +155,11 @@ def _same(indicator: Indicator, a: Vintage, b: Vintage) -> bool:
 
 def build_tables(
     catalogue: Catalogue, vintages: list[Vintage], years: list[int], as_of: datetime | None = None,
-    day: date | None = None,
+    day: date | None = None, progress: bool = False,
 ) -> list[AreaTable]:
     """The satsingsområde tables in the handlingsprogram's layout and order. With `day` (the "data per" day), an
-    empty cell says why it is empty (EMPTY_REASONS); without, it stays blank."""
+    empty cell says why it is empty (EMPTY_REASONS); without, it stays blank. With `progress`, each indicator row
+    also has its progress word, from the vintages known at `as_of` (monitor/evaluate/progress.py)."""
     known = as_of_vintages([v for v in vintages if v.region == catalogue.municipality.current_code], as_of)
     by_indicator: dict[str, list[Vintage]] = {}
     for vintage in known:
@@ -164,7 +168,7 @@ def build_tables(
     last_delmal: dict[str, str] = {}
 
     def add(area: str, hovedmal: str, delmal: str, row: Row) -> None:
-        table = tables.setdefault(area, AreaTable(area, hovedmal, years))
+        table = tables.setdefault(area, AreaTable(area, hovedmal, years, progress=progress))
         if last_delmal.get(area) != delmal:
             table.rows.append(Row("delmal", delmal))
             last_delmal[area] = delmal
@@ -185,7 +189,8 @@ def build_tables(
         cells = tuple(
             _cell(indicator, year, own, empty_reason(indicator, rule, year, held, day) if day else None) for year in years
         )
-        add(indicator.area, indicator.hovedmal, indicator.delmal, Row("indicator", indicator.name, indicator, cells))
+        word = assess_progress(indicator, own).label if progress else None
+        add(indicator.area, indicator.hovedmal, indicator.delmal, Row("indicator", indicator.name, indicator, cells, word))
         add_placeholders(indicator.id, indicator.area)
     return list(tables.values())
 

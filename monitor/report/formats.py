@@ -27,18 +27,21 @@ from monitor.report.exports import (
 from monitor.store.database import Store
 
 BOM = "\ufeff"
+PROGRESS_HEADER = "Fremgang"  # the årsrapport's optional progress column (issue 18)
+PROGRESS_HEADER_HTML = f'<th scope="col">{PROGRESS_HEADER}</th>'
 
 
 def to_html(tables: list[AreaTable], meta: ExportMeta, title: str) -> str:
     """Accessible table markup that pastes cleanly into Word or Framsikt."""
     body: list[str] = []
     for table in tables:
-        width = len(table.years) + 1
+        width = len(table.years) + 1 + table.progress
         body.append("<table>")
         body.append(f"<caption>{escape(table.title)}</caption>")
         body.append("<thead>")
         body.append(f'<tr><th scope="colgroup" colspan="{width}">{escape(table.hovedmal)}</th></tr>')
         years = "".join(f'<th scope="col">{year}</th>' for year in table.years)
+        years += PROGRESS_HEADER_HTML if table.progress else ""
         body.append(f'<tr><th scope="col">Indikator</th>{years}</tr>')
         body.append("</thead>")
         body.append("<tbody>")
@@ -47,6 +50,9 @@ def to_html(tables: list[AreaTable], meta: ExportMeta, title: str) -> str:
                 body.append(html_group_row("delmal", row.label, width))
             elif row.kind == "placeholder":
                 body.append(f'<tr class="placeholder"><td colspan="{width}">{escape(row.label)}</td></tr>')
+            elif table.progress:
+                progress = f'<td class="progress">{escape(row.progress or "")}</td>'
+                body.append(html_value_row(row.label, row.cells).removesuffix("</tr>") + progress + "</tr>")
             else:
                 body.append(html_value_row(row.label, row.cells))
         body.append("</tbody>")
@@ -78,9 +84,12 @@ def html_value_row(label: str, cells: Sequence[PrintedCell]) -> str:
 
 def table_rows(table: AreaTable) -> list[list[str]]:
     """A table as printed rows of text: title, hovedmål, header, then delmål, indicator and placeholder rows."""
-    rows = [[table.title], [table.hovedmal], ["Indikator", *[str(year) for year in table.years]]]
+    extra = [PROGRESS_HEADER] if table.progress else []
+    rows = [[table.title], [table.hovedmal], ["Indikator", *[str(year) for year in table.years], *extra]]
     for row in table.rows:
-        rows.append([row.label, *[cell.printed for cell in row.cells]] if row.kind == "indicator" else [row.label])
+        progress = [row.progress or ""] if table.progress else []
+        rows.append([row.label, *[cell.printed for cell in row.cells], *progress] if row.kind == "indicator"
+                    else [row.label])
     return rows
 
 
@@ -240,8 +249,9 @@ def to_xlsx(tables: list[AreaTable], meta: ExportMeta) -> bytes:
     taken: set[str] = set()
     footer = page_footer(meta.data_per, meta.exported)
     for table in tables:
-        sheet = start_sheet(workbook, table.area, taken, [table.title, table.hovedmal], ["Indikator", *table.years],
-                            footer)
+        extra = [PROGRESS_HEADER] if table.progress else []
+        sheet = start_sheet(workbook, table.area, taken, [table.title, table.hovedmal],
+                            ["Indikator", *table.years, *extra], footer)
         for row in table.rows:
             if row.kind != "indicator":
                 sheet.append([row.label])
@@ -250,12 +260,15 @@ def to_xlsx(tables: list[AreaTable], meta: ExportMeta) -> bytes:
             assert row.indicator is not None
             append_value_row(sheet, row.label, row.cells, number_format(row.indicator.decimals, row.indicator.symbol),
                              FOOTNOTES)
+            if table.progress:
+                cell = sheet.cell(sheet.max_row, len(table.years) + 2, row.progress or "")
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.append([])
         append_note(sheet, f"Data per {meta.data_per}")
         append_note(sheet, "Kilder: " + "; ".join(table_sources(table)))
         for note in table_notes(table):
             append_note(sheet, note)
-    return finish_workbook(workbook, max((len(table.years) for table in tables), default=0))
+    return finish_workbook(workbook, max((len(table.years) + table.progress for table in tables), default=0))
 
 
 def arsrapport_years(catalogue: Catalogue, store: Store, as_of: date | None, zone: ZoneInfo) -> tuple[int, int]:
@@ -266,16 +279,17 @@ def arsrapport_years(catalogue: Catalogue, store: Store, as_of: date | None, zon
 
 def render_arsrapport(
     catalogue: Catalogue, store: Store, first: int, last: int, fmt: str, as_of: date | None, now: datetime,
-    zone: ZoneInfo,
+    zone: ZoneInfo, progress: bool = False,
 ) -> tuple[bytes, str]:
     """The årsrapport export as bytes in the given format, and its "data per" date (CLI and web alike). `now` is
-    the export time (the page footer) and, without `as_of`, the day the empty cells' reasons are judged on."""
+    the export time (the page footer) and, without `as_of`, the day the empty cells' reasons are judged on. With
+    `progress`, a «Fremgang» column after the years (off by default: the printed layout stays as it is)."""
     if not 1990 <= first <= last <= 2100 or last - first > 20:
         raise MonitorError(f"årene {first}–{last} er ikke et gyldig spenn (høyst 21 år, fra 1990)")
     cutoff = datetime.combine(as_of, time.max, zone) if as_of else None
     vintages = store.all_vintages(catalogue.municipality.current_code)
     day = as_of or now.date()
-    tables = build_tables(catalogue, vintages, list(range(first, last + 1)), cutoff, day)
+    tables = build_tables(catalogue, vintages, list(range(first, last + 1)), cutoff, day, progress)
     meta = export_meta(catalogue, tables, day.strftime("%d.%m.%Y"), exported_at(now))
     title = f"Indikatorer {first}–{last} – data per {meta.data_per}"
     renderers = {"html": lambda: to_html(tables, meta, title).encode("utf-8"),
