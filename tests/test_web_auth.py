@@ -271,6 +271,9 @@ def test_read_closed_locks_every_page_and_the_api(tmp_path: Path) -> None:
         response = client.get(url)
         if endpoint in ("auth.login", "health"):
             assert response.status_code == 200, endpoint
+        elif endpoint == "metrics":  # no login (Prometheus has none), but its own rule: this machine only by default
+            assert response.status_code == 200, endpoint
+            assert client.get(url, environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 403, endpoint
         elif endpoint == "static":
             assert response.status_code in (200, 404)
         elif url.startswith("/api/"):

@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
         SESSION_COOKIE_SECURE=settings.behind_tls,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_max_hours),
     )
-    from web import analysts, api, auth, downloads, errors, kostra, security, store, uploads, views
+    from web import analysts, api, auth, downloads, errors, kostra, ops, security, store, uploads, views
 
     store.init_app(app)
     security.init_app(app)
@@ -42,11 +42,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     for blueprint in (views.bp, auth.bp, uploads.bp, api.bp, analysts.bp, downloads.bp, kostra.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
-
-    @app.get("/healthz")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
+    ops.init_app(app)  # /healthz and /metrics
     return app
 
 

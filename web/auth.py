@@ -8,7 +8,7 @@ the login page rather than refused for its token):
 - a write (any method but GET, HEAD, OPTIONS) to a route without a decorator needs an editor, except
   the login form itself — so a write route nobody remembered to protect is still protected;
 - with MONITOR_READ_OPEN=false every page and /api/* needs a logged-in viewer (the login page, static
-  files and /healthz stay open).
+  files, /healthz and /metrics stay open; /metrics has its own access rule, MONITOR_METRICS_ACCESS).
 
 Refused and logged out: pages redirect to /logg-inn?neste=…, /api/* answers 401 JSON. Logged in
 with too low a role: 403. Every POST then needs the form's CSRF token (Flask-WTF); without it: 400.
@@ -53,7 +53,7 @@ bp = Blueprint("auth", __name__)
 csrf = CSRFProtect()
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health", "metrics"})  # /metrics: its own rule (web/ops.py)
 DEFAULT_WRITE_ROLE = "editor"
 LOGIN_FAILED = "Feil brukernavn eller passord."
 LOCKED_OUT = ("For mange mislykkede innlogginger. Vent et kvarter og prøv igjen, "

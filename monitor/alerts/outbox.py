@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -32,10 +32,10 @@ from pydantic import SecretStr
 from monitor.core import timestamps
 from monitor.core.errors import MailError
 from monitor.store.database import Store
-
 # Longer than any SMTP conversation can take (connect + send, each bounded by the SMTP timeout), so a live
-# sender's claim is never taken over; a dead sender's claim is retried after this.
-CLAIM_LEASE = timedelta(minutes=15)
+# sender's claim is never taken over; a dead sender's claim is retried after this. Defined with the store's
+# operations figures, which count the held messages for /metrics.
+from monitor.store.ops import CLAIM_LEASE
 
 
 class Mailer(Protocol):

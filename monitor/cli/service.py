@@ -22,6 +22,7 @@ from monitor.evaluate.assessment import evaluate_all
 from monitor.cli.alerts import alerts_after_fetch
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.core.errors import MonitorError
+from monitor.core.logs import TEXT_FORMAT, setup_logging
 from monitor.evaluate.indicator import STATE_WORDS, TARGET_WORDS, State
 from monitor.store.fetchrequests import run_pending
 from monitor.catalogue.kostra import KostraCatalogue, kostra_path_for, load_kostra
@@ -68,7 +69,7 @@ def check(fmt: str) -> None:
 def schedule() -> None:
     """Kjør planleggeren (én prosess per database): henter kildene daglig og tar igjen tapte kjøringer."""
     settings = _settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(settings.log_format, logging.INFO, TEXT_FORMAT)
     catalogue = load_catalogue(settings.catalogue)
     zone = ZoneInfo(settings.timezone)
     store = Store(settings.db, create=False)
@@ -123,12 +124,15 @@ def run_scheduled_fetch(
         with Store(settings.db, create=False) as job_store:
             report = run_fetch(settings, catalogue, job_store, source, kostra=kostra)
     except Exception:  # the run broke outside any table (every table's own error is in its report): log, go on
-        log.exception("%s: kjøringen stoppet", label(source))
+        log.exception("%s: kjøringen stoppet", label(source), extra={"source": source, "outcome": "failed"})
     else:
         for table in report.failed:
-            log.error("%s %s: %s", label(source), table.table, table.error)
+            log.error("%s %s: %s", label(source), table.table, table.error,
+                      extra={"run_id": table.run_id, "source": source, "table": table.table, "outcome": "failed"})
         log.info("%s: %d tabeller, %d feilet, %d forespørsler", source, len(report.tables), len(report.failed),
-                 report.requests)
+                 report.requests, extra={"source": source, "outcome": "failed" if report.failed else "ok",
+                                         "tables": len(report.tables), "failed": len(report.failed),
+                                         "requests": report.requests})
     (alerts or alerts_after_fetch)(settings, catalogue)  # e-mail what changed (no-op without MONITOR_SMTP_HOST)
 
 
@@ -160,7 +164,7 @@ def listen(settings: Settings, host: str, port: int) -> WebServer:
 
     from web import create_app
 
-    logging.basicConfig()  # as waitress.serve does: its own warnings reach stderr
+    setup_logging(settings.log_format)  # as waitress.serve does: its own warnings reach stderr
     sockets = bind(host, port)
     try:
         server: WebServer = create_server(create_app(settings), sockets=sockets, threads=8)

@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     session_idle_minutes: float = Field(default=30.0, gt=0)  # a login ends after this long without a request
     session_max_hours: float = Field(default=12.0, gt=0)  # and this long after logging in, whatever happens
     max_upload_bytes: int = 5 * 1024 * 1024
+    # GET /metrics: open to all, to the addresses in metrics_allow (default: this machine only), or to a bearer token
+    metrics_access: Literal["open", "addresses", "token"] = "addresses"
+    metrics_allow: str = "127.0.0.1,::1"  # addresses or networks (CIDR), separated by commas
+    metrics_token: SecretStr | None = None  # the bearer token /metrics wants with metrics_access=token
+    health_max_heartbeat_age: float = Field(default=900.0, gt=0)  # seconds of scheduler silence /healthz accepts
+    # auto: a silent scheduler is unhealthy, none at all is fine (web only); required: none at all is unhealthy too;
+    # ignored: /healthz reports the scheduler but never fails for it
+    health_scheduler: Literal["auto", "required", "ignored"] = "auto"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line (service logs)
 
 
 def load_settings() -> Settings:

@@ -97,6 +97,16 @@ class TableOutcome:
     new: int = 0
     error: str | None = None
     discontinued: bool = False
+    run_id: int | None = None  # its row in the run log (fetch_runs.id), when one was written
+
+
+def _record(report: FetchReport, outcome: TableOutcome) -> None:
+    """Add a table's outcome to the report and log it (with MONITOR_LOG_FORMAT=json: run_id, source, table, outcome)."""
+    report.tables.append(outcome)
+    log.info("%s: tabell %s: %s", report.source, outcome.table,
+             f"{outcome.outcome} ({outcome.new} nye)" if outcome.outcome == "ok" else outcome.outcome,
+             extra={"run_id": outcome.run_id, "source": report.source, "table": outcome.table,
+                    "outcome": outcome.outcome, "new": outcome.new})
 
 
 @dataclass
@@ -277,8 +287,9 @@ def fetch_source(
             raw_path="\n".join(str(path) for path, _ in archived),
             raw_sha256="\n".join(digest for _, digest in archived),
         )
-        _, new = store.write_run(run, observations, table_meta=meta)
-        report.tables.append(TableOutcome(table, "ok" if new else "unchanged", new=new, discontinued=meta.discontinued))
+        run_id, new = store.write_run(run, observations, table_meta=meta)
+        _record(report, TableOutcome(table, "ok" if new else "unchanged", new=new, discontinued=meta.discontinued,
+                                     run_id=run_id))
     if deadlines is not None:
         adapter.client.deadline = None
     if plan.complete:
@@ -295,16 +306,16 @@ def fail_all(
 ) -> None:
     """The source failed before any table (its limits, its change listing): every table failed with that error."""
     for table in tables:
-        store.record_failure(RunRecord(report.source, table, started, clock()), printable(str(exc)))
-        report.tables.append(TableOutcome(table, "failed", error=printable(str(exc))))
+        run_id = store.record_failure(RunRecord(report.source, table, started, clock()), printable(str(exc)))
+        _record(report, TableOutcome(table, "failed", error=printable(str(exc)), run_id=run_id))
 
 
 def record_unchanged(
     store: Store, report: FetchReport, table: str, began: datetime, clock: Clock, meta: TableMeta | None
 ) -> None:
     """A table the change check found unchanged: a run with no rows, so its last check is known."""
-    store.write_run(RunRecord(report.source, table, began, clock()), [], table_meta=meta)
-    report.tables.append(TableOutcome(table, "unchanged", discontinued=bool(meta and meta.discontinued)))
+    run_id, _ = store.write_run(RunRecord(report.source, table, began, clock()), [], table_meta=meta)
+    _record(report, TableOutcome(table, "unchanged", discontinued=bool(meta and meta.discontinued), run_id=run_id))
 
 
 def note_full_refresh(
@@ -323,17 +334,19 @@ def _fail(
 ) -> None:
     """Record one failed table: its run row with one clear sentence and, when the answer came, its archived body."""
     message = failure_message(table, exc)
+    fields = {"source": report.source, "table": table, "outcome": "failed"}
     if not isinstance(exc, (FetchError, JsonStatError)):
-        log.error("%s: tabell %s: uventet feil", report.source, table, exc_info=exc)
+        log.error("%s: tabell %s: uventet feil", report.source, table, exc_info=exc, extra=fields)
     elif isinstance(unread := _unreadable(exc), JsonStatError):  # the parser's own words, for the log only
-        log.warning("%s: tabell %s: svaret kunne ikke leses: %s", report.source, table, printable(str(unread)))
+        log.warning("%s: tabell %s: svaret kunne ikke leses: %s", report.source, table, printable(str(unread)),
+                    extra=fields)
     run = RunRecord(
         report.source, table, began, ended,
         raw_path="\n".join(str(path) for path, _ in archived) if archived else None,
         raw_sha256="\n".join(digest for _, digest in archived) if archived else None,
     )
-    store.record_failure(run, message)
-    report.tables.append(TableOutcome(table, "failed", error=message))
+    run_id = store.record_failure(run, message)
+    _record(report, TableOutcome(table, "failed", error=message, run_id=run_id))
 
 
 def failure_message(table: str, exc: Exception) -> str:
