@@ -14,7 +14,7 @@ from web.store import get_store
 bp = Blueprint("kostra", __name__)
 
 FRESHNESS_ORDER = ("failing", "late", "due", "manual", "empty", "fresh")
-STANDING_ORDER = ("best", "middle", "worst", "equal", "unranked")
+STANDING_ORDER = ("best", "middle", "worst", "equal", "by_size", "unranked")
 
 
 def year_arg() -> int | None:

@@ -32,7 +32,10 @@ STANDING_WORDS: dict[str, str] = {
     "middle": "Midt blant kommunene",
     "equal": "Likt med alle kommunene",
     "unranked": "Ikke rangert",
+    "by_size": "Etter størrelse",  # a row without direction: placed by size, not judged (see PeerRank.category)
 }
+# Why a row is not ranked, said on the area page beside its "–" or "1 av 1" (issue 17 §15).
+UNRANKED_REASONS = {"no_figure": "Asker har ikke tall", "alone": "ingen andre kommuner har tall"}
 FRESHNESS_WORDS: dict[str, str] = {
     "fresh": "Oppdatert",
     "due": "Ventes nå",
@@ -71,6 +74,22 @@ class PeerRank:
         if self.worse == 0:
             return "worst"
         return "middle"
+
+    @property
+    def category(self) -> str:
+        """The one rule both KOSTRA pages use (issue 17 §15): the standing, except that a row without direction
+        that Asker and at least one other kommune have figures for is "by_size" (placed by size, not judged);
+        "unranked" is left for rows with no place at all (Asker without a figure, or alone)."""
+        if self.by_size and self.position is not None and self.of >= 2:
+            return "by_size"
+        return self.standing
+
+    @property
+    def unranked_reason(self) -> str | None:
+        """Why the row has no place, for an "unranked" row; else None."""
+        if self.category != "unranked":
+            return None
+        return UNRANKED_REASONS["no_figure" if self.position is None else "alone"]
 
     @property
     def text(self) -> str:

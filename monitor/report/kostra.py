@@ -136,7 +136,7 @@ def kostra_summaries(pages: list[KostraAreaPage]) -> list[KostraAreaSummary]:
         standings: dict[str, int] = {}
         for row in page.rows:
             counts[row.freshness.state] = counts.get(row.freshness.state, 0) + 1
-            standings[row.rank.standing] = standings.get(row.rank.standing, 0) + 1
+            standings[row.rank.category] = standings.get(row.rank.category, 0) + 1  # the area page's rule
         summaries.append(KostraAreaSummary(page.slug, page.area.name, len(page.rows), counts, standings))
     return summaries
 
