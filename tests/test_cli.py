@@ -77,7 +77,7 @@ def test_import_through_the_cli(env: dict[str, str], tmp_path: Path) -> None:
     good = tmp_path / "sykefravaer.csv"
     good.write_text("indicator_id;period;value\nsykefravaer;2023;9,1\n", encoding="utf-8")
     code, out, _ = run(env, "import", str(good), "--by", "kari")
-    assert code == 0 and "1 nye verdier" in out
+    assert code == 0 and "1 ny verdi lagret" in out
     code, out, _ = run(env, "import", str(good), "--by", "kari")
     assert code == 0 and "ingen endringer" in out
     bad = tmp_path / "bad.csv"

@@ -77,7 +77,7 @@ def test_fetch_then_status_shows_ssb_values(env: dict[str, str], server: FakePxW
 
 def test_fetch_one_indicator_and_unknown_ids(env: dict[str, str], server: FakePxWebApi) -> None:
     code, out, _ = invoke(env, "fetch", "--indicator", "nye_boliger")
-    assert code == 0 and "1 tabeller" in out and server.path_counts["/tables/05940/data"] == 1
+    assert code == 0 and "1 tabell," in out and server.path_counts["/tables/05940/data"] == 1
     code, _, err = invoke(env, "fetch", "--indicator", "finnes_ikke", "--indicator", "sykefravaer")
     assert code == 2
     assert "ukjent indikator-id 'finnes_ikke'" in err and "sykefravaer: hentes ikke fra en kilde med API (import)" in err

@@ -71,7 +71,7 @@ def test_indicators_pick_their_sources(env: dict[str, str], fhi: FakeFhi, ssb: F
     code, out, err = invoke(env, "fetch", "--indicator", "fastlege_psykiske_plager", "--indicator", "nye_boliger")
     assert code == 0, err
     assert "SSB 05940:" in out and "FHI nokkel/370:" in out and "Udir" not in out + err
-    assert "1 tabeller, 0 feilet, 3 forespørsler til FHI." in out  # Common/source, table list, one POST
+    assert "1 tabell, 0 feilet, 3 forespørsler til FHI." in out  # Common/source, table list, one POST
     assert fhi.path_counts["/nokkel/Table/360/data"] == 0
     code, _, err = invoke(env, "fetch", "--source", "ssb", "--indicator", "fastlege_psykiske_plager")
     assert code == 2 and "fastlege_psykiske_plager: hentes fra FHI, ikke SSB" in err

@@ -135,3 +135,27 @@ def test_pages_say_the_failure_in_words_once_per_source_raw_detail_for_logged_in
         text = client.get(url).get_data(as_text=True)
         assert not any(word in text for word in RAW), url
     assert "Name or service not known" in logged_in(app, "lise").get("/kilder").get_data(as_text=True)
+
+
+CODE_WORDS = ("pending", "not_measured", "baseline", "fetch_failing", "Klokkene", "desimaler)", "1 rader",
+              "Siste 1 kjøringer", "(1 indikatorer)", "ett tabell")
+
+
+def test_no_english_or_code_words_on_the_pages(app: Flask) -> None:
+    fail(app, "ssb", "12143", DNS)
+    client = app.test_client()
+    for url in ("/", "/kilder", "/indikator/netto_driftsresultat", "/indikator/sykefravaer", "/eksport"):
+        text = visible(client.get(url).get_data(as_text=True))
+        assert not any(word in text for word in CODE_WORDS), (url, [w for w in CODE_WORDS if w in text])
+    page = visible(client.get("/indikator/sykefravaer").get_data(as_text=True))
+    assert "Handlingsprogrammet (trykt)" in page and "Ikke målt" in page and "Tidspunkter" in page
+    crumb = client.get("/indikator/sykefravaer").get_data(as_text=True).split('aria-current="page">', 1)[1]
+    assert crumb.startswith("Sykefravær")  # the breadcrumb names the indicator, not its id
+    kilder = client.get("/kilder").get_data(as_text=True)
+    assert ">netto_driftsresultat</a>" not in kilder and "/indikator/netto_driftsresultat" in kilder
+
+
+def test_counted_says_one_and_many() -> None:
+    from web.formatting import counted
+    assert counted(1, "rad", "rader") == "1 rad" and counted(2, "rad", "rader") == "2 rader"
+    assert counted(1234, "rad", "rader") == "1\u00a0234 rader"

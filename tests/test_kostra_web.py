@@ -163,7 +163,9 @@ def test_a_failing_table_is_shown_on_its_rows(app: Flask, kostra: KostraCatalogu
     fetch(app, kostra, server)
     html = app.test_client().get("/kostra/oppvekst").get_data(as_text=True)
     row = row_html(html, "opp_grunnskolepoeng")
-    assert "Henting feiler" in text(row) and "KOSgrunnskolepoe0000 is not valid" in text(row)
+    assert "Henting feiler" in text(row) and "KOSgrunnskolepoe0000 is not valid" not in text(row)
+    # The source's own message, once for the page (issue 17), not on every row of the table.
+    assert text(html).count("SSB svarer med en feilmelding") == 1 and "KOSgrunnskolepoe0000 is not valid»" in text(html)
     # The other tables were fetched: 2024 is shown, and the failing row keeps its printed 2021/2022 only.
     assert "KOSTRA-tall – Oppvekst 2024" in html
     assert cells(html, "opp_grunnskolepoeng") == ["", "", "", "", "", "", ""]
@@ -205,7 +207,7 @@ def test_the_sources_page_lists_the_kostra_tables_and_an_admin_can_ask_for_a_fet
     html = app.test_client().get("/kilder").get_data(as_text=True)
     section = html[html.index('id="kilde-ssb-kostra"'):]
     assert "<h2" in section and "SSB KOSTRA" in section[:300]
-    assert '<a href="/kostra/oppvekst#rad-opp_grunnskolepoeng">opp_grunnskolepoeng</a>' in section
+    assert '<a href="/kostra/oppvekst#rad-opp_grunnskolepoeng">Gjennomsnittlig grunnskolepoeng (antall)</a>' in section
     assert '<a href="https://www.ssb.no/statbank/table/12255">12255</a>' in section
     assert "1 feiler" in text(section[:2000]) and "KOSgrunnskolepoe0000 is not valid" in section
     assert section.count('<tr class="ok">') == len(kostra.fetched_tables) - 1

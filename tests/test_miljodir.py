@@ -182,7 +182,7 @@ def test_miljodir_through_the_cli(tmp_path: Path) -> None:
     newer = workbook(tmp_path, build(rows=detail_rows(asker_totals={**ASKER_TOTALS, 2023: Decimal("205000.25")})))
     result = runner.invoke(cli, ["import", str(newer), "--by", "kari"], env=env)
     assert result.exit_code == 0, result.output
-    assert "Miljødirektoratet, 5 år (2019–2023), 1 nye verdier lagret" in result.stdout and "av kari" in result.stdout
+    assert "Miljødirektoratet, 5 år (2019–2023), 1 ny verdi lagret" in result.stdout and "av kari" in result.stdout
     rows = {row["id"]: row for row in json.loads(runner.invoke(cli, ["status", "--format", "json"], env=env).stdout)}
     assert (rows["direkte_klimagassutslipp"]["latest_period"], rows["direkte_klimagassutslipp"]["value"]) == ("2023", 205000.25)
     bad = workbook(tmp_path, build(sheet="Ark1"), name="feil.xlsx")

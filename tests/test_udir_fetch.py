@@ -262,7 +262,7 @@ def test_cli_fetch_source_udir_reports_each_table_and_fails_loudly(server: FakeU
     result = runner.invoke(cli, ["fetch", "--source", "udir"], env=env)
     assert result.exit_code == 0, result.stderr
     assert "Udir 150: nye verdier (6 nye verdier)" in result.stdout
-    assert "1 tabeller, 0 feilet, 3 forespørsler til Udir." in result.stdout
+    assert "1 tabell, 0 feilet, 3 forespørsler til Udir." in result.stdout
     server.inject("/Eksport/150/data", "http400", times=None)
     result = runner.invoke(cli, ["fetch", "--indicator", "mobbing_7_trinn"], env=env)
     assert result.exit_code == 1

@@ -57,7 +57,7 @@ def test_a_good_xlsx_is_stored(app: Flask) -> None:
     editor = logged_in(app, "erik")
     data = xlsx_bytes([["indicator_id", "period", "value"], ["sykefravaer", 2023, 9.1], ["medarbeiderskap", "2023", None]])
     page = upload(editor, data, "import.xlsx").get_data(as_text=True)
-    assert "1 rader, 1 nye verdier lagret" in page and "1 tomme rader" in page
+    assert "1 rad, 1 ny verdi lagret" in page and "1 tom rad" in page
 
 
 def test_a_bad_file_lists_every_line_and_changes_nothing(app: Flask) -> None:
@@ -176,7 +176,7 @@ def test_a_filled_in_template_imports_through_the_page(app: Flask) -> None:
         row[header.index("period")] = "2024"
     filled = "\r\n".join([lines[0], ";".join(row)]) + "\r\n"
     page = upload(editor, filled.encode("utf-8-sig"), "import-asker-kommune.csv").get_data(as_text=True)
-    assert "1 rader, 1 nye verdier lagret" in page, page
+    assert "1 rad, 1 ny verdi lagret" in page, page
 
 
 @pytest.mark.parametrize("given,expected", [

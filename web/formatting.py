@@ -68,9 +68,15 @@ def number(value: float | int, decimals: int = 0) -> str:
     return format_number(float(value), decimals)
 
 
+def counted(value: int, one: str, many: str) -> str:
+    """A count with its noun in the right number: 1 rad, 2 rader, 1 234 rader."""
+    return f"{format_number(float(value), 0)} {one if value == 1 else many}"
+
+
 def register(bp: Blueprint) -> None:
     """Make the filters available to every template of the app."""
     bp.add_app_template_filter(when, "when")
     bp.add_app_template_filter(day, "day")
     bp.add_app_template_filter(iso_day, "iso")
     bp.add_app_template_filter(number, "number")
+    bp.add_app_template_filter(counted, "counted")

@@ -120,7 +120,8 @@ def fetch(tables: tuple[str, ...], force: bool) -> None:
             click.echo(f"SSB KOSTRA {table.table}: {words[table.outcome]}{extra}")
     for table in report.failed:
         click.echo(f"FEIL SSB KOSTRA {table.table}: {table.error}", err=True)
-    click.echo(f"{len(report.tables)} tabeller, {len(report.failed)} feilet, {report.requests} forespørsler til SSB.")
+    click.echo(f"{len(report.tables)} {'tabell' if len(report.tables) == 1 else 'tabeller'}, {len(report.failed)} feilet, "
+               f"{report.requests} {'forespørsel' if report.requests == 1 else 'forespørsler'} til SSB.")
     if report.failed:
         click.get_current_context().exit(1)
 

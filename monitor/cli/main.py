@@ -156,7 +156,8 @@ def _fetch_one(
     for table in report.failed:
         click.echo(f"FEIL {spec.label} {table.table}: {table.error}", err=True)
     click.echo(
-        f"{len(report.tables)} tabeller, {len(report.failed)} feilet, {report.requests} forespørsler til {spec.label}."
+        f"{len(report.tables)} {'tabell' if len(report.tables) == 1 else 'tabeller'}, {len(report.failed)} feilet, "
+        f"{report.requests} {'forespørsel' if report.requests == 1 else 'forespørsler'} til {spec.label}."
     )
     return len(report.failed)
 
@@ -202,16 +203,16 @@ def import_command(ctx: click.Context, file: Path, actor: str | None, fmt: str) 
 
 
 def _import_summary(file: Path, result: ImportResult, who: str) -> str:
-    what = f"{result.rows} rader"
+    what = f"{result.rows} {'rad' if result.rows == 1 else 'rader'}"
     if result.source != "import" and result.periods:
         what = f"Miljødirektoratet, {len(result.periods)} år ({result.periods[0]}–{result.periods[-1]})"
     skipped = ""
     if result.skipped:
         shown = ", ".join(str(line) for line in result.skipped[:10]) + (" …" if len(result.skipped) > 10 else "")
-        skipped = f"; {len(result.skipped)} tomme rader uten verdi eller status hoppet over ({shown})"
+        skipped = f"; {len(result.skipped)} {'tom rad' if len(result.skipped) == 1 else 'tomme rader'} uten verdi eller status hoppet over ({shown})"
     if result.run_id is None:
         return f"{file}: {what}, ingen endringer – ingenting lagret{skipped}."
-    return (f"{file}: {what}, {result.new_vintages} nye verdier lagret (kjøring {result.run_id}, av {who}, "
+    return (f"{file}: {what}, {result.new_vintages} {'ny verdi' if result.new_vintages == 1 else 'nye verdier'} lagret (kjøring {result.run_id}, av {who}, "
             f"sha256 {result.sha256[:12]}…){skipped}.")
 
 

@@ -64,4 +64,4 @@ def load_settings() -> Settings:
         lines = [
             f"MONITOR_{str(error['loc'][0]).upper()}: {error['msg']}" for error in exc.errors(include_url=False)
         ]
-        raise ConfigError("invalid settings:\n" + "\n".join(lines)) from exc
+        raise ConfigError("ugyldige innstillinger:\n" + "\n".join(lines)) from exc

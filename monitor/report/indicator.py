@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from monitor.evaluate.failures import failure_sentence
 from monitor.evaluate.assessment import evaluate_all
 from monitor.catalogue.indicators import Catalogue, FhiFetch, Indicator, TrajectoryTarget, UdirFetch
-from monitor.evaluate.indicator import BASELINE_VINTAGE, period_year, show, show_target
+from monitor.evaluate.indicator import BASELINE_VINTAGE, period_year, short_label, show, show_target
 from monitor.evaluate.progress import Progress
 from monitor.core.model import TableMeta, Vintage
 from monitor.core.numbers import format_value
@@ -44,6 +44,20 @@ class VintageRow:
     current: bool  # the latest vintage of its period
     printed: bool  # the handlingsprogram's printed value
 
+    @property
+    def status_words(self) -> str | None:
+        """The status in bokmål, never the stored code ("not_measured")."""
+        return describe_status(self.status) if self.status else None
+
+    @property
+    def source_words(self) -> str:
+        return source_words(self.source)
+
+
+def source_words(key: str) -> str:
+    """A run log or vintage source in words: "baseline" is the printed handlingsprogram (issue 17)."""
+    return "Handlingsprogrammet (trykt)" if key == "baseline" else label(key)
+
 
 @dataclass(frozen=True)
 class SourceTable:
@@ -74,6 +88,11 @@ class IndicatorPage:
     @property
     def indicator(self) -> Indicator:
         return self.line.indicator
+
+    @property
+    def short_name(self) -> str:
+        """The indicator's name without its trailing parenthesis, for the breadcrumbs (not its id)."""
+        return short_label(self.indicator)
 
     @property
     def area_slug(self) -> str:
@@ -216,7 +235,8 @@ def indicator_page(catalogue: Catalogue, store: Store, indicator_id: str, now: d
     tables = fetch_tables(indicator)
     known = store.table_meta(source) if source is not None else {}
     runs = [  # the failure in words (issue 17); the raw error stays in the run log on /kilder
-        dict(run, error_words=failure_sentence(label(run["source"]), run["error"]) if run["outcome"] == "failed" else None)
+        dict(run, error_words=failure_sentence(label(run["source"]), run["error"]) if run["outcome"] == "failed" else None,
+             source_words=source_words(run["source"]))
         for run in store.runs_touching(source, tables, indicator.id)
     ]
     imports = [run["finished_at"] for run in runs if run["source"] != source and run["source"] != "baseline"]

@@ -13,6 +13,7 @@ from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue
 from monitor.sources.registry import IMPORT_SOURCES, SOURCES, next_check
 from monitor.core.model import TableMeta
 from monitor.evaluate.failures import failure_kind, failure_sentence
+from monitor.evaluate.indicator import short_label
 from monitor.report.indicator import OUTCOME_WORDS, fetch_tables
 from monitor.report.readmodel import area_slug
 from monitor.store.database import Store
@@ -72,12 +73,13 @@ def sources_page(
     for indicator in catalogue.indicators:
         if indicator.fetch is not None:
             for table in fetch_tables(indicator):
-                users.setdefault((indicator.fetch.kind, table), []).append((f"/indikator/{indicator.id}", indicator.id))
+                users.setdefault((indicator.fetch.kind, table), []).append(
+                    (f"/indikator/{indicator.id}", short_label(indicator)))  # a name, not the id (issue 17)
     for area in kostra.areas if kostra is not None else []:
         for row in area.rows:
             if row.ssb is not None:
                 users.setdefault((KOSTRA_SOURCE, row.ssb.table), []).append(
-                    (f"/kostra/{area_slug(area.name)}#rad-{row.id}", row.id))
+                    (f"/kostra/{area_slug(area.name)}#rad-{row.id}", row.name))
     groups: list[SourceGroup] = []
     for source, entry in SOURCES.items():
         tables = sorted(table for kind, table in users if kind == source)

@@ -33,10 +33,10 @@ def read_baseline(catalogue: Catalogue, path: Path | None = None) -> list[Observ
     with path.open(encoding="utf-8", newline="") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             if row["indicator_id"] not in known:
-                raise MonitorError(f"{path}:{line}: unknown indicator id {row['indicator_id']!r}")
+                raise MonitorError(f"{path}:{line}: ukjent indikator-id {row['indicator_id']!r}")
             status = row["status"] or None
             if status is not None and status not in KNOWN_STATUSES:
-                raise MonitorError(f"{path}:{line}: unknown status {status!r}")
+                raise MonitorError(f"{path}:{line}: ukjent status {status!r}")
             value = float(row["value"]) if row["value"] else None
             observations.append(printed(row["indicator_id"], region, row["period"], value, status))
     return observations

@@ -122,7 +122,7 @@ def parse_cell(raw: str) -> Cell:
         return Cell(value=None, status=STATUS_TEXTS[text], decimals=None, suffix=None)
     match = _NUMBER.match(text)
     if match is None:
-        raise SeedError(f"cannot parse the cell {raw!r}")
+        raise SeedError(f"kan ikke lese cellen {raw!r}")
     whole, fraction, suffix = match.groups()
     value = float(whole.replace(" ", "") + ("." + fraction if fraction else ""))
     return Cell(value=value, status=None, decimals=len(fraction or ""), suffix=suffix)
@@ -150,7 +150,7 @@ def parse_area_tables(text: str) -> list[AreaTable]:
             raise SeedError(f"line {index + 1}: table header without title and hovedmål rows")
         title, hovedmal = (_cells(lines[index - k]) for k in (2, 1))
         if not (_only_first(title) and _only_first(hovedmal)):
-            raise SeedError(f"line {index - 1}: expected a title row and a hovedmål row above the header")
+            raise SeedError(f"linje {index - 1}: ventet en tittelrad og en hovedmålrad over overskriften")
         rows: list[Row] = []
         delmal = ""
         for number, row_line in enumerate(lines[index + 1 :], start=index + 2):
@@ -161,7 +161,7 @@ def parse_area_tables(text: str) -> list[AreaTable]:
             cells = _cells(row_line)
             first = normalise(cells[0])
             if len(cells) != 5:
-                raise SeedError(f"line {number}: expected 5 tab-separated cells, got {len(cells)}")
+                raise SeedError(f"linje {number}: ventet 5 tabulatordelte celler, fant {len(cells)}")
             if _only_first(cells) and first in PLACEHOLDER_TEXTS:
                 rows.append(PlaceholderRow(text=first, delmal=delmal, line=number))
             elif _only_first(cells) and cells[0].startswith("<b>"):
@@ -180,7 +180,7 @@ def parse_area_tables(text: str) -> list[AreaTable]:
 def _section(lines: list[str], start_marker: str, end_marker: str | None) -> tuple[int, int]:
     starts = [i for i, line in enumerate(lines) if line.strip() == start_marker]
     if len(starts) != 1:
-        raise SeedError(f"expected exactly one line {start_marker!r}, found {len(starts)}")
+        raise SeedError(f"ventet nøyaktig én linje {start_marker!r}, fant {len(starts)}")
     end = len(lines)
     if end_marker is not None:
         ends = [i for i, line in enumerate(lines) if i > starts[0] and line.strip() == end_marker]
@@ -206,7 +206,7 @@ def parse_metadata(text: str) -> list[MetadataRow]:
         if not lines[index].strip() or (len(cells) == 1 and area is None) or _is_rule(cells):
             continue  # blank line, introductory paragraph, or a stray "--\t---" rule row
         if len(cells) != 4:
-            raise SeedError(f"line {number}: expected 4 tab-separated cells, got {len(cells)}")
+            raise SeedError(f"linje {number}: ventet 4 tabulatordelte celler, fant {len(cells)}")
         first = normalise(cells[0])
         if first == "Indikator":
             continue
@@ -241,7 +241,7 @@ def parse_retired(text: str) -> list[RetiredRow]:
         if not lines[index].strip() or normalise(cells[0]) == "Indikator":
             continue
         if len(cells) != 2:
-            raise SeedError(f"line {index + 1}: expected 2 tab-separated cells, got {len(cells)}")
+            raise SeedError(f"linje {index + 1}: ventet 2 tabulatordelte celler, fant {len(cells)}")
         comment = normalise(cells[1])
         rows.append(RetiredRow(normalise(cells[0]), comment or None, index + 1))
     return rows
@@ -271,7 +271,7 @@ def build_baseline_rows(text: str, catalogue: Catalogue) -> list[dict[str, objec
             )
     missing = [ind.id for ind in catalogue.indicators if ind.id not in matched]
     if missing:
-        raise SeedError(f"catalogue indicators with no row in the seed: {', '.join(missing)}")
+        raise SeedError(f"indikatorer i katalogen uten rad i handlingsprogramteksten: {', '.join(missing)}")
     return result
 
 

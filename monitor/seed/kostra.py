@@ -82,7 +82,7 @@ def _table(lines: list[str], start: int, area: str) -> KostraSeedTable:
         raise SeedError(f"line {start}: KOSTRA heading without a table under it")
     header = lines[position].split("\t")
     if len(header) != COLUMNS + 1 or header[0].strip():
-        raise SeedError(f"line {position + 1}: expected a header of an empty cell and {COLUMNS} column labels")
+        raise SeedError(f"linje {position + 1}: ventet en overskrift med en tom celle og {COLUMNS} kolonnenavn")
     header_line = position + 1
     rows: list[KostraSeedRow] = []
     category = ""
@@ -96,7 +96,7 @@ def _table(lines: list[str], start: int, area: str) -> KostraSeedTable:
             break  # the footnotes (or the next section)
         cells = line.split("\t")
         if len(cells) != COLUMNS + 1:
-            raise SeedError(f"line {number}: expected {COLUMNS + 1} tab-separated cells, got {len(cells)}")
+            raise SeedError(f"linje {number}: ventet {COLUMNS + 1} tabulatordelte celler, fant {len(cells)}")
         first = cells[0].strip()
         values = tuple(normalise(cell) for cell in cells[1:])
         if not first:
