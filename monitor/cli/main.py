@@ -301,11 +301,12 @@ def main() -> None:
 
 def _register_service_commands() -> None:
     from monitor.cli.alerts import alerts, silence
+    from monitor.cli.backup import backup, restore
     from monitor.cli.export import export
     from monitor.cli.kostra import kostra
     from monitor.cli.service import check, run, schedule, serve
 
-    for command in (check, schedule, serve, run, export, alerts, silence, kostra):
+    for command in (check, schedule, serve, run, export, alerts, silence, kostra, backup, restore):
         cli.add_command(command)
     from monitor.cli.users import user
 

@@ -20,6 +20,7 @@ import click
 from monitor.cli.context import current_settings as _settings, local_now as _now
 from monitor.evaluate.assessment import evaluate_all
 from monitor.cli.alerts import alerts_after_fetch
+from monitor.cli.backup import scheduled_backup_job
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.core.errors import MonitorError
 from monitor.core.logs import TEXT_FORMAT, setup_logging
@@ -99,6 +100,7 @@ def schedule() -> None:
 
     scheduler = build_scheduler(
         store, run_source, now=_now(settings), timezone=zone, sources=known, heartbeat=beat, requests=requested,
+        backup=scheduled_backup_job(settings),
     )
 
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     catalogue: Path = Path("indicators.yaml")
     baseline: Path | None = None  # the printed baseline `monitor init` loads; default: monitor/data/baseline.csv
     raw_dir: Path = Path("var/raw")
+    backup_dir: Path | None = None  # the scheduler writes a daily backup here (04:15); unset: no daily backup
+    backup_keep: int = Field(default=7, ge=1)  # the daily backups kept in backup_dir (the oldest are removed)
     timezone: str = "Europe/Oslo"
     ssb_url: str = "https://data.ssb.no/api/pxwebapi/v2"
     fhi_url: str = "https://statistikk-data.fhi.no/api/open/v1"

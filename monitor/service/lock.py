@@ -72,3 +72,19 @@ def release(store: Store, *, host: str | None = None, pid: int | None = None) ->
             "DELETE FROM scheduler_lock WHERE id = 1 AND host = ? AND pid = ?",
             (host or socket.gethostname(), pid or os.getpid()),
         )
+
+
+def running_holder(store: Store, now: datetime, *, host: str | None = None) -> str | None:
+    """Who holds the lock and is alive (a fresh heartbeat, and on this host a living process), in bokmål; None
+    when no scheduler runs against the database (no lock row, a silent holder, or a dead process on this host)."""
+    host = host or socket.gethostname()
+    try:
+        row = store.conn.execute("SELECT host, pid, started_at, heartbeat_at FROM scheduler_lock WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # an old schema without the lock table: no scheduler of this program ran on it
+        return None
+    if row is None:
+        return None
+    holder_host, holder_pid, started_at, beat = row
+    if now - datetime.fromisoformat(beat) >= STALE_AFTER or (holder_host == host and not _alive(holder_pid)):
+        return None
+    return f"vert {holder_host}, prosess {holder_pid}, startet {started_at}, siste livstegn {beat}"

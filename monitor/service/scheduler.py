@@ -13,6 +13,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from monitor.core import timestamps
+from monitor.service.backups import BACKUP_HOUR, BACKUP_MINUTE
 from monitor.sources.registry import JOBS
 from monitor.sources.schedule import SourceJob
 
@@ -56,11 +57,13 @@ def build_scheduler(
     sources: set[str] | None = None,
     heartbeat: Callable[[], None] | None = None,
     requests: Callable[[], None] | None = None,
+    backup: Callable[[], None] | None = None,
     scheduler: BaseScheduler | None = None,
 ) -> BaseScheduler:
     """A scheduler with one job per source; a job whose last run was missed runs once right away.
 
-    `requests`, when given, runs every 30 seconds to carry out the fetches asked for in the web UI.
+    `requests`, when given, runs every 30 seconds to carry out the fetches asked for in the web UI; `backup`, when
+    given, runs daily at 04:15 (monitor/service/backups.py).
     """
     scheduler = scheduler or BlockingScheduler(timezone=timezone)
     for job in jobs:
@@ -81,6 +84,10 @@ def build_scheduler(
         # First look at once: a request made while no scheduler ran is carried out on start.
         scheduler.add_job(requests, "interval", seconds=REQUEST_INTERVAL, id="fetch-requests", name="bestilte hentinger",
                           replace_existing=True, coalesce=True, max_instances=1, next_run_time=now)
+    if backup is not None:
+        scheduler.add_job(backup, CronTrigger(hour=BACKUP_HOUR, minute=BACKUP_MINUTE, timezone=timezone), id="backup",
+                          name="sikkerhetskopi", replace_existing=True, coalesce=True, max_instances=1,
+                          misfire_grace_time=MISFIRE_GRACE)
     scheduler.add_listener(_log_job_error, EVENT_JOB_ERROR)
     return scheduler
 
