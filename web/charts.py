@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from monitor.catalogue.indicators import BandsTarget, Direction, Indicator, ThresholdTarget, TrajectoryTarget
+from monitor.catalogue.indicators import BandsTarget, Direction, Indicator, ThresholdTarget, TrajectoryTarget, Unit
 from monitor.evaluate.indicator import period_year, show, show_target, trajectory_value
 from monitor.evaluate.progress import Progress
 from monitor.core.numbers import format_number
@@ -90,6 +90,7 @@ class Chart:
     target_line: tuple[float, float, float, float] | None = None  # x1, y1, x2, y2
     target_label: str | None = None
     unit: str | None = None
+    broken: bool = False  # the y axis does not start at zero (issue 17 §14): a zigzag and a note mark it
     trend: Trend | None = None
     goal: Goal | None = None
 
@@ -139,6 +140,71 @@ def _decimals(step: float) -> int:
     return decimals
 
 
+# Units whose axis starts at zero (issue 17 §14): a share, a count, a rate or an amount read against zero.
+FROM_ZERO = frozenset({Unit.SHARE, Unit.COUNT, Unit.RATE, Unit.AMOUNT})
+# Data sit "far from zero" when all of them are above this share of the largest; the axis is then broken and
+# starts at a round number at or below that share of the largest, so a 9 % fall still shows as about 9 %.
+FAR_FROM_ZERO = 0.6
+UNIT_WORDS = {Unit.COUNT: "antall", Unit.RATE: "rate", Unit.AMOUNT: "beløp", Unit.INDEX: "indeks",
+              Unit.RANK: "plass", Unit.SHARE: "%", Unit.PERCENT: "%", Unit.PERCENTAGE_POINTS: "prosentpoeng"}
+
+
+@dataclass(frozen=True)
+class Axis:
+    """The y axis: from `low` to `high` in steps of `step`, ticks in Norwegian with the indicator's decimals."""
+
+    low: float
+    high: float
+    step: float
+    ticks: tuple[tuple[float, str], ...]  # (value, label), from the bottom
+    broken: bool  # a zero-based unit whose axis does not start at zero: marked on the chart
+    unit: str  # the axis label: the indicator's symbol, or a word for the unit
+
+
+def _step_for(span: float, decimals: int) -> float:
+    """`nice_step` of `span`, but never finer than the indicator's decimals can print (no repeated labels)."""
+    step = max(nice_step(span), 10.0 ** -decimals)
+    for factor in (1, 2, 2.5, 5, 10):  # 2,5 needs one more decimal than 2 or 5: skip it when that is not printed
+        candidate = factor * 10 ** math.floor(math.log10(step) + 1e-9)
+        if candidate >= step - 1e-12 and abs(round(candidate, decimals) - candidate) < 1e-9:
+            return candidate
+    return step * 2
+
+
+def y_axis(values: list[float], unit: Unit, decimals: int, symbol: str | None = None,
+           scale: tuple[int, int] | None = None) -> Axis:
+    """The y axis over `values` (the data, the target levels and any projection, so the target band is always in).
+
+    Shares, counts, rates and amounts start at zero, unless every value is above FAR_FROM_ZERO of the largest:
+    then the axis starts at a round number at or below FAR_FROM_ZERO of the largest and is marked broken.
+    Other units (percent changes, indexes, scores, ranks) run over the data."""
+    low, high = min(values), max(values)
+    broken = False
+    if unit in FROM_ZERO and low >= 0:
+        if low > FAR_FROM_ZERO * high:
+            low, broken = FAR_FROM_ZERO * high, True
+        else:
+            low = 0.0
+    step = _step_for(high - low if high > low else abs(high) or 1.0, decimals)
+    y_low, y_high = math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step
+    if y_low == y_high:
+        y_low, y_high = (y_low - step if y_low > 0 or unit not in FROM_ZERO else y_low), y_high + step
+    if unit in FROM_ZERO and y_low < 0 <= min(values):
+        y_low = 0.0
+    y_low, y_high = round(y_low, 10), round(y_high, 10)
+    broken = broken and y_low > 0
+    count = int(round((y_high - y_low) / step))
+    ticks = tuple((round(y_low + i * step, 10), format_number(round(y_low + i * step, 10), decimals))
+                  for i in range(count + 1))
+    if symbol:
+        label = symbol
+    elif unit is Unit.SCALE and scale is not None:
+        label = f"skala {scale[0]}–{scale[1]}"
+    else:
+        label = UNIT_WORDS.get(unit, "")
+    return Axis(y_low, y_high, step, ticks, broken, label)
+
+
 def _target_values(indicator: Indicator, years: tuple[int, int]) -> list[float]:
     target = indicator.target
     if isinstance(target, BandsTarget):
@@ -176,11 +242,8 @@ def chart(indicator: Indicator, points: list[SeriesPoint], printed: list[SeriesP
     extra = [line[2](line[0]), line[2](line[1])] if line else []
     extra += [goal_level] if goal_level is not None and goal_year is not None else []
     values = [p.value for p in points] + [p.value for p in printed] + targets + extra
-    low, high = min(values), max(values)
-    step = nice_step(high - low if high > low else abs(high) or 1.0)
-    y_low, y_high = math.floor(low / step) * step, math.ceil(high / step) * step
-    if y_low == y_high:
-        y_low, y_high = y_low - step, y_high + step
+    axis = y_axis(values, indicator.unit, indicator.decimals, indicator.symbol, indicator.scale)
+    y_low, y_high = axis.low, axis.high
 
     def y(value: float) -> float:
         return round(top + (y_high - value) / (y_high - y_low) * (bottom - top), 1)
@@ -190,9 +253,7 @@ def chart(indicator: Indicator, points: list[SeriesPoint], printed: list[SeriesP
     if end_year > years[1]:  # the x axis runs on to Y
         xs = {p: x_of_year(period_year(p)) for p in periods}
     dots = [Dot(round(xs[p.period], 1), y(p.value), p.period, p.text) for p in points]
-    decimals = _decimals(step)
-    count = int(round((y_high - y_low) / step))
-    y_ticks = [Tick(y(y_low + i * step), format_number(y_low + i * step, decimals)) for i in range(count + 1)]
+    y_ticks = [Tick(y(value), label) for value, label in axis.ticks]
     every = max(1, math.ceil(len(periods) / 8))
     shown = periods[::-1][::every][::-1]  # thin out from the newest, which is always labelled
     x_ticks = [Tick(round(xs[p], 1), p) for p in shown]
@@ -202,7 +263,7 @@ def chart(indicator: Indicator, points: list[SeriesPoint], printed: list[SeriesP
     result = Chart(
         width, height, left, right, top, bottom, " ".join(f"{d.x},{d.y}" for d in dots), dots,
         [Dot(round(xs[p.period], 1), y(p.value), p.period, p.text) for p in printed],
-        x_ticks, y_ticks, unit=indicator.symbol,
+        x_ticks, y_ticks, unit=axis.unit or None, broken=axis.broken,
     )
     _add_target(result, indicator, y, (xs[periods[0]], x_of_year(end_year)), (years[0], end_year), (y_low, y_high))
     if line is not None:
