@@ -31,11 +31,13 @@ def export_page() -> tuple[str, int]:
 
 
 def _form(error: str | None, status: int = 200) -> tuple[str, int]:
+    """The form; after an error it keeps what was chosen (issue 17 §16), each value only as the text it was."""
     today = clock.now().date()
     first, last = _default_years(None)
+    chosen = {key: request.args.get(key, "")[:20] for key in ("fra", "til", "format", "per", "fremgang", "ar")}
     return render_template(
-        "export.html", first=first, last=last, plan=plan_period(), today=today, error=error,
-        kostra=clock.kostra() is not None,
+        "export.html", first=chosen["fra"] or first, last=chosen["til"] or last, plan=plan_period(), today=today,
+        error=error, kostra=clock.kostra() is not None, chosen=chosen,
     ), status
 
 
@@ -71,6 +73,8 @@ def arsrapport() -> Response | tuple[str, int]:
     try:
         fmt, as_of = _format(), _as_of()
         first, last = int(request.args.get("fra", "")), int(request.args.get("til", ""))  # the form pre-fills them
+        if first > last:
+            return _form(f"Fra år ({first}) er etter til år ({last}): bytt om årene, så fra år er det første.", 400)
         store = get_store()
         progress = request.args.get("fremgang") == "1"  # the form's checkbox, off by default
         content, data_per = render_arsrapport(
