@@ -5,6 +5,7 @@ Runs on the behaviour fixture catalogue (tests/fixtures/catalogue/behaviour.yaml
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from support.auth_helpers import NOW, logged_in, make_app
+from support.auth_helpers import NOW, csrf_token, logged_in, make_app
 from support.catalogues import BEHAVIOUR_CATALOGUE, load_behaviour_catalogue, load_fixture_baseline
 from monitor.core.model import Observation, RunRecord
 from monitor.evaluate.failures import failure_kind, failure_sentence
@@ -159,3 +160,49 @@ def test_counted_says_one_and_many() -> None:
     from web.formatting import counted
     assert counted(1, "rad", "rader") == "1 rad" and counted(2, "rad", "rader") == "2 rader"
     assert counted(1234, "rad", "rader") == "1\u00a0234 rader"
+
+
+def test_a_manual_bridge_feeds_a_fetched_indicator_until_the_next_fetch(app: Flask, tmp_path: Path) -> None:
+    from monitor.core.errors import MonitorError
+    from monitor.imports.indicators import BRIDGE_VINTAGE, import_file
+
+    catalogue = load_behaviour_catalogue()
+    path = tmp_path / "bro.csv"
+    path.write_text("indicator_id;period;value\nnetto_driftsresultat;2023;1,2\n", encoding="utf-8")
+    with store_of(app) as store:
+        with pytest.raises(MonitorError, match="manuell bro"):  # without --bridge a fetched indicator is refused
+            import_file(store, catalogue, path, now=NOW, actor="kari")
+        result = import_file(store, catalogue, path, now=NOW, actor="kari", bridge=True)
+        assert result.new_vintages == 1
+        [bridged] = [v for v in store.vintages("netto_driftsresultat") if v.period == "2023"]
+        assert bridged.vintage == BRIDGE_VINTAGE and bridged.value == 1.2
+    client = app.test_client()
+    page = visible(client.get("/indikator/netto_driftsresultat").get_data(as_text=True))
+    assert "2023: 1,2" in page.replace("\u00a0", " ")
+    assert "Manuelt lagt inn" in page
+    later = NOW + timedelta(days=1)
+    with store_of(app) as store:
+        store.write_run(RunRecord("ssb", "12143", later, later),
+                        [Observation("netto_driftsresultat", "3203", "2023", 1.5, None, "ssb")])
+    page = visible(client.get("/indikator/netto_driftsresultat").get_data(as_text=True))
+    assert "2023: 1,5" in page.replace("\u00a0", " ")  # the fetched value takes over for the same period
+
+
+def test_the_cli_and_the_web_form_offer_the_bridge(app: Flask, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from monitor.cli.main import cli
+
+    assert "--bridge" in CliRunner().invoke(cli, ["import", "--help"]).output
+    form = logged_in(app, "erik").get("/import").get_data(as_text=True)
+    assert 'type="checkbox" id="bro" name="bro" value="ja"' in form and "manuelt lagt inn" in form
+    editor = logged_in(app, "erik")
+
+    def upload(**extra: str) -> str:
+        data = {"csrf_token": csrf_token(editor, "/import"), "format": "auto", **extra,
+                "fil": (io.BytesIO(b"indicator_id;period;value\nnetto_driftsresultat;2023;1,2\n"), "bro.csv")}
+        return editor.post("/import", content_type="multipart/form-data", data=data).get_data(as_text=True)
+
+    assert "manuell bro" in upload()  # refused without the box ticked
+    assert "1 rad, 1 ny verdi lagret" in upload(bro="ja")
+    with store_of(app) as store:
+        assert [v.vintage for v in store.vintages("netto_driftsresultat") if v.period == "2023"] == ["Manuelt lagt inn"]

@@ -72,7 +72,7 @@ def test_a_bad_file_lists_every_line_and_changes_nothing(app: Flask) -> None:
         "<li>import.csv:2: sykefravaer: verdien 120 er utenfor tillatt område 0–100 for enheten &#39;share&#39;</li>",
         "<li>import.csv:3: ukjent indikator-id &#39;finnes_ikke&#39;</li>",
         "<li>import.csv:4: medarbeiderskap: perioden 2031 er utenfor 1990–2026</li>",
-        "<li>import.csv:5: netto_driftsresultat: hentes fra SSB, ikke import</li>",
+        "<li>import.csv:5: netto_driftsresultat: hentes fra SSB, ikke import (kan kilden ikke nås, kan tallet legges inn som manuell bro: monitor import --bridge, eller avkrysningen på importsiden)</li>",
     ]:
         assert line in page
     assert "/tmp" not in page and "monitor-import-" not in page  # the temporary folder is not shown

@@ -114,7 +114,10 @@ def import_upload() -> ResponseReturnValue:
             if fmt == KOSTRA_FORMAT and kostra is not None:
                 result = import_kostra_file(store, kostra, path, now=clock.now(), actor=user.username)
             else:
-                result = import_file(store, clock.catalogue(), path, now=clock.now(), actor=user.username, fmt=fmt)
+                bridge = request.form.get("bro") == "ja"  # a manual bridge over a source outage (issue 17 §5)
+                result = import_file(
+                    store, clock.catalogue(), path, now=clock.now(), actor=user.username, fmt=fmt, bridge=bridge
+                )
         except ImportFileError as exc:
             problems = [problem.replace(folder + "/", "") for problem in exc.problems]
             log.info("import av %r av %s avvist: %d feil", name, user.username, len(problems))

@@ -187,8 +187,13 @@ def init(ctx: click.Context) -> None:
     "--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
     help="standard: importformatet (CSV/XLSX); miljodir: Miljødirektoratets utslippsstatistikk_alle_kommuner.xlsx.",
 )
+@click.option(
+    "--bridge", is_flag=True,
+    help="Manuell bro: tillat tall for indikatorer som hentes fra SSB/FHI mens kilden ikke kan nås "
+         "(lagres som «Manuelt lagt inn»; neste hentede tall for samme periode tar over).",
+)
 @click.pass_context
-def import_command(ctx: click.Context, file: Path, actor: str | None, fmt: str) -> None:
+def import_command(ctx: click.Context, file: Path, actor: str | None, fmt: str, bridge: bool) -> None:
     """Importer en CSV- eller XLSX-fil (indicator_id;period;value …), eller Miljødirektoratets utslippsfil; alt eller ingenting."""
     settings = _settings(ctx)
     catalogue = load_catalogue(settings.catalogue)
@@ -198,7 +203,9 @@ def import_command(ctx: click.Context, file: Path, actor: str | None, fmt: str) 
         if file.is_file() and file.stat().st_size > 2 * 1024 * 1024:
             click.echo(f"Leser {file} ({file.stat().st_size // (1024 * 1024)} MB); en stor Excel-fil kan ta et minutt …", err=True)
         with ProgressDisplay("Kontrollerer rader") as progress:
-            result = import_file(store, catalogue, file, now=_now(settings), actor=who, progress=progress, fmt=fmt)
+            result = import_file(
+                store, catalogue, file, now=_now(settings), actor=who, progress=progress, fmt=fmt, bridge=bridge
+            )
     click.echo(_import_summary(file, result, who))
 
 

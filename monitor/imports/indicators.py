@@ -32,6 +32,9 @@ IMPORT_SOURCE = "import"
 # Indicators fetched from these sources are refused: their numbers come from the API, not from a file.
 # Udir is accepted as a fallback (its API is unstable and may change without notice).
 FETCHED_ELSEWHERE = {"ssb": "SSB", "fhi": "FHI"}
+# A planner's bridge over a source outage (issue 17 §5): values for a fetched indicator, stored as their own
+# vintage; the next fetched value for the same period is newer and so takes over.
+BRIDGE_VINTAGE = "Manuelt lagt inn"
 # Sources that publish spans ("2018-2020"): FHI's rolling averages, stored as spans by the FHI fetcher too.
 SPAN_SOURCES = frozenset({SourceKind.FHI})
 MAX_SPAN_YEARS = 10
@@ -69,10 +72,11 @@ class ImportResult:
     periods: tuple[str, ...] = ()
 
 
-def import_refusal(indicator: Indicator) -> str | None:
-    """Why this indicator cannot be imported, or None when it can."""
-    if indicator.fetch is not None and indicator.fetch.kind in FETCHED_ELSEWHERE:
-        return f"hentes fra {FETCHED_ELSEWHERE[indicator.fetch.kind]}, ikke import"
+def import_refusal(indicator: Indicator, bridge: bool = False) -> str | None:
+    """Why this indicator cannot be imported, or None when it can (a manual bridge may feed a fetched one)."""
+    if not bridge and indicator.fetch is not None and indicator.fetch.kind in FETCHED_ELSEWHERE:
+        return (f"hentes fra {FETCHED_ELSEWHERE[indicator.fetch.kind]}, ikke import (kan kilden ikke nås, kan tallet "
+                "legges inn som manuell bro: monitor import --bridge, eller avkrysningen på importsiden)")
     return None
 
 
@@ -153,6 +157,7 @@ class CheckedRows:
 def check_rows(
     rows: list[ImportRow], catalogue: Catalogue, today: date, progress: Progress | None = None,
     source: str = IMPORT_SOURCE,
+    bridge: bool = False,
 ) -> CheckedRows:
     """Check every row; return the observations, or raise ImportFileError listing every bad row."""
     problems: list[str] = []
@@ -176,7 +181,7 @@ def check_rows(
             problem = f"ukjent indikator-id {ident!r}" if ident else "indikator-id mangler"
             problems.append(f"{row.where('indicator_id')}: {problem}")
             continue
-        refusal = import_refusal(indicator)
+        refusal = import_refusal(indicator, bridge)
         if refusal is not None:
             problems.append(f"{row.where('indicator_id')}: {ident}: {refusal}")
             continue
@@ -266,11 +271,13 @@ def import_file(
     actor: str | None,
     progress: Progress | None = None,
     fmt: str = "auto",
+    bridge: bool = False,
 ) -> ImportResult:
     """Check the whole file, then store it in one transaction. A file that changes nothing writes nothing.
 
     `fmt` is "standard" (the import format, CSV or XLSX), "miljodir" (Miljødirektoratet's own workbook)
-    or "auto" (Miljødirektoratet's workbook when it has that sheet and no «Import» sheet).
+    or "auto" (Miljødirektoratet's workbook when it has that sheet and no «Import» sheet). With `bridge`, fetched
+    indicators may be imported too (a manual bridge over an outage), stored as the vintage «Manuelt lagt inn».
     """
     raw = read_bytes(path, limit=max(miljodir.MAX_FILE_BYTES, MAX_FILE_BYTES))
     if fmt == "auto":
@@ -282,12 +289,14 @@ def import_file(
         rows, source = read_import_rows(path, raw), IMPORT_SOURCE
     else:
         raise ImportFileError([f"{path}: ukjent format {fmt!r}; bruk {', '.join(FORMATS)}"])
-    checked = check_rows(rows, catalogue, now.date(), progress, source)
+    checked = check_rows(rows, catalogue, now.date(), progress, source, bridge)
     digest = hashlib.sha256(raw).hexdigest()
     run = RunRecord(
         source=source, target=path.name, started_at=now, finished_at=now,
         actor=actor, file_name=path.name, file_sha256=digest,
     )
-    run_id, new = store.write_run(run, checked.observations, skip_if_unchanged=True)
+    run_id, new = store.write_run(
+        run, checked.observations, vintage=BRIDGE_VINTAGE if bridge else None, skip_if_unchanged=True
+    )
     periods = tuple(sorted({obs.period for obs in checked.observations}))
     return ImportResult(path.name, digest, len(checked.observations), new, run_id, checked.skipped, source, periods)
