@@ -77,7 +77,11 @@ def read_mapping(path: Path, noun: str, shape: str) -> tuple[dict[str, Any], Lin
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogueError([f"{path}: kan ikke lese {noun}: {exc}"]) from exc
+        hint = ""
+        if isinstance(exc, FileNotFoundError) and noun == "katalogen":  # run outside the repository (issue 17 §16)
+            hint = (f" – kjør monitor i mappen med {path.name}, eller sett MONITOR_CATALOGUE til katalogens sti "
+                    "(f.eks. MONITOR_CATALOGUE=/srv/monitor/indicators.yaml)")
+        raise CatalogueError([f"{path}: kan ikke lese {noun}: {exc}{hint}"]) from exc
     try:
         data, lines = load_with_lines(text)
     except yaml.YAMLError as exc:

@@ -178,7 +178,7 @@ def to_html(tables: list[KostraTable], title: str, data_per: str) -> str:
 
 def table_rows(table: KostraTable) -> list[list[str]]:
     """A table as rows of text: title, header, category and key-figure rows, then the footnotes."""
-    rows = [[table.title], ["", *table.headings]]
+    rows = [[table.title], ["Nøkkeltall", *table.headings]]  # a named first column, as in the XLSX and HTML
     for line in table.lines:
         rows.append([line.label, *[cell.printed for cell in line.cells]] if line.kind == "row" else [line.label])
     rows.extend([note] for note in table.footnotes)
