@@ -41,3 +41,25 @@ def test_the_favicon_is_served_and_linked(client: Any) -> None:
 
 def test_the_login_form_has_a_layout(client: Any) -> None:
     assert '<form method="post" action="/logg-inn" class="form-stack">' in client.get("/logg-inn").get_data(as_text=True)
+
+
+def test_after_hent_naa_the_banner_says_how_it_went(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from monitor.core.model import Observation, RunRecord
+    from monitor.store.fetchrequests import claim_pending, mark_finished, request_fetch
+
+    app = make_app(tmp_path, catalogue=BEHAVIOUR_CATALOGUE)
+    start = NOW - timedelta(minutes=10)
+    with Store(tmp_path / "monitor.db") as store:
+        load_fixture_baseline(store, load_behaviour_catalogue(), NOW, tmp_path)
+        request, _ = request_fetch(store, "ssb", "anne", start)
+        claim_pending(store, start + timedelta(minutes=1))
+        at = start + timedelta(minutes=2)
+        store.write_run(RunRecord("ssb", "12143", at, at),
+                        [Observation("netto_driftsresultat", "3203", "2022", -0.4, None, "ssb:12143")])
+        store.record_failure(RunRecord("ssb", "12905", at, at), "HTTP 400")
+        mark_finished(store, request.id, start + timedelta(minutes=3))
+    html = app.test_client().get("/kilder").get_data(as_text=True)
+    assert "Siste bestilte henting" in html
+    assert '<strong class="outcome failed">1 av 2 tabeller feilet</strong>' in html
