@@ -372,3 +372,18 @@ def test_the_scheduler_takes_the_daily_backup_at_a_quiet_hour_only_when_asked(st
     fire = backup_job.trigger.get_next_fire_time(None, NOW)
     assert (fire.hour, fire.minute) == (4, 15) and not 2 <= fire.hour < 3
     assert fire.date() == (NOW + timedelta(days=1)).date()  # daily, never caught up at start
+
+
+def test_restore_replaces_a_damaged_database(tmp_path: Path) -> None:
+    env = env_for(tmp_path)
+    runner = CliRunner()
+    db = tmp_path / "monitor.db"
+    assert runner.invoke(cli, ["init"], env=env).exit_code == 0
+    assert runner.invoke(cli, ["backup", str(tmp_path / "kopi.db")], env=env).exit_code == 0
+    db.write_bytes(b"\x00" * 100 + b"ikke lenger en database" * 200)  # what a restore is for
+    (tmp_path / "monitor.db-wal").write_bytes(b"stale")
+    result = runner.invoke(cli, ["restore", str(tmp_path / "kopi.db")], env=env)
+    assert result.exit_code == 0, result.output
+    assert "kan ikke leses" in result.stderr
+    assert not (tmp_path / "monitor.db-wal").exists()
+    assert rows_of(db) == rows_of(tmp_path / "kopi.db") and integrity(db) == [("ok",)]

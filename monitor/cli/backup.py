@@ -3,7 +3,9 @@ back (refused while a scheduler or any other process has the database open). doc
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import click
@@ -53,9 +55,13 @@ def restore(file: Path) -> None:
     """Erstatt databasen (MONITOR_DB) med en sikkerhetskopi; nektes mens planleggeren eller noe annet har den åpen."""
     settings = _settings()
     db = settings.db
+    holder = None
     if db.exists():
-        with Store(db, create=False) as store:
-            holder = running_holder(store, _now(settings))
+        try:
+            with closing(sqlite3.connect(db, timeout=10)) as conn:
+                holder = running_holder(conn, _now(settings))
+        except sqlite3.DatabaseError:  # a damaged database has no lock to read; the open check remains
+            click.echo(f"Merk: {db} kan ikke leses (skadet?); sjekker bare at ingen prosess har den åpen.", err=True)
         if holder is not None:
             raise MonitorError(f"en planlegger kjører mot {db} ({holder}); stopp tjenesten før du gjenoppretter")
     report = restore_database(file, db)

@@ -74,12 +74,12 @@ def release(store: Store, *, host: str | None = None, pid: int | None = None) ->
         )
 
 
-def running_holder(store: Store, now: datetime, *, host: str | None = None) -> str | None:
+def running_holder(conn: sqlite3.Connection, now: datetime, *, host: str | None = None) -> str | None:
     """Who holds the lock and is alive (a fresh heartbeat, and on this host a living process), in bokmål; None
     when no scheduler runs against the database (no lock row, a silent holder, or a dead process on this host)."""
     host = host or socket.gethostname()
     try:
-        row = store.conn.execute("SELECT host, pid, started_at, heartbeat_at FROM scheduler_lock WHERE id = 1").fetchone()
+        row = conn.execute("SELECT host, pid, started_at, heartbeat_at FROM scheduler_lock WHERE id = 1").fetchone()
     except sqlite3.OperationalError:  # an old schema without the lock table: no scheduler of this program ran on it
         return None
     if row is None:

@@ -178,6 +178,8 @@ def _refuse_if_open(db: Path) -> None:
                     "stopp den først"
                 ) from exc
             raise
+        except sqlite3.DatabaseError:  # not a database SQLite can read (often why one restores): nobody uses it
+            return
         probe.execute("ROLLBACK")
     finally:
         probe.close()  # the last connection: SQLite checkpoints and removes the -wal and -shm itself
