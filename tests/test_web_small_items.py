@@ -63,3 +63,11 @@ def test_after_hent_naa_the_banner_says_how_it_went(tmp_path: Path) -> None:
     html = app.test_client().get("/kilder").get_data(as_text=True)
     assert "Siste bestilte henting" in html
     assert '<strong class="outcome failed">1 av 2 tabeller feilet</strong>' in html
+
+
+def test_an_as_of_date_before_anything_was_stored_is_said_not_given_as_blanks(client: Any) -> None:
+    response = client.get("/eksport/arsrapport?fra=2022&til=2024&format=csv&per=2020-01-01")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Ingen tall var kjent per 01.01.2020: de første tallene i databasen ble lagret 12.12.2023" in html
+    assert client.get("/eksport/arsrapport?fra=2022&til=2024&format=csv&per=2026-11-27").status_code == 200

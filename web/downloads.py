@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, render_template, request
 
 from monitor.report.exports import plan_period
-from monitor.report.formats import arsrapport_years, render_arsrapport
+from monitor.report.formats import arsrapport_years, nothing_known, render_arsrapport
 from monitor.report.kostra_export import render_kostra
 from monitor.core.errors import MonitorError
 from web import clock, security
@@ -75,6 +75,9 @@ def arsrapport() -> Response | tuple[str, int]:
         first, last = int(request.args.get("fra", "")), int(request.args.get("til", ""))  # the form pre-fills them
         if first > last:
             return _form(f"Fra år ({first}) er etter til år ({last}): bytt om årene, så fra år er det første.", 400)
+        notice = nothing_known(clock.catalogue(), get_store(), as_of, ZoneInfo(clock.settings().timezone))
+        if notice:  # the file would be all blanks: say so instead (issue 17 §16)
+            return _form(notice[:1].upper() + notice[1:] + ". Velg en senere dato.", 400)
         store = get_store()
         progress = request.args.get("fremgang") == "1"  # the form's checkbox, off by default
         content, data_per = render_arsrapport(

@@ -11,7 +11,7 @@ import click
 from monitor.cli.context import current_settings as _settings
 from monitor.catalogue.indicators import load_catalogue
 from monitor.report.evaluation_export import render_evaluering
-from monitor.report.formats import arsrapport_years, render_arsrapport
+from monitor.report.formats import arsrapport_years, nothing_known, render_arsrapport
 from monitor.report.dataset import known_by_end_of
 from monitor.report.observations import write_csv, write_xlsx
 from monitor.store.database import Store
@@ -44,8 +44,11 @@ def arsrapport(first: int | None, last: int | None, fmt: str, out: Path, as_of: 
         last = max(default_last, first) if last is None else last
         content, data_per = render_arsrapport(catalogue, store, first, last, fmt, day, datetime.now(zone), zone,
                                               progress=progress)
+        notice = nothing_known(catalogue, store, day, zone)
     _write(out, content)
     click.echo(f"{out}: {first}–{last}, data per {data_per}.")
+    if notice:
+        click.echo(f"Merk: {notice}.", err=True)
 
 
 @export.command("evaluering")

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from monitor.catalogue.indicators import Catalogue
+from monitor.core import timestamps
 from monitor.core.errors import MonitorError
 from monitor.report.exports import (
     FOOTNOTES, AreaTable, ExportMeta, build_tables, default_years, export_meta, table_notes, table_sources,
@@ -275,6 +276,18 @@ def arsrapport_years(catalogue: Catalogue, store: Store, as_of: date | None, zon
     """The default span of years: those with data at `as_of` (all when None), through the plan period."""
     cutoff = datetime.combine(as_of, time.max, zone) if as_of else None
     return default_years(store.all_vintages(catalogue.municipality.current_code), cutoff)
+
+
+def nothing_known(catalogue: Catalogue, store: Store, as_of: date | None, zone: ZoneInfo) -> str | None:
+    """The notice for an `as_of` before anything was stored (issue 17 §16): the export would be all blanks."""
+    if as_of is None:
+        return None
+    cutoff = datetime.combine(as_of, time.max, zone)
+    stamps = [timestamps.decode(v.retrieved_at) for v in store.all_vintages(catalogue.municipality.current_code)]
+    if not stamps or any(stamp <= cutoff for stamp in stamps):
+        return None
+    return (f"ingen tall var kjent per {as_of:%d.%m.%Y}: de første tallene i databasen ble lagret "
+            f"{min(stamps).astimezone(zone):%d.%m.%Y}, så tabellene er tomme")
 
 
 def render_arsrapport(
