@@ -290,6 +290,7 @@ def test_ctrl_c_on_monitor_run_prints_one_line_and_exits_0(tmp_path: Path) -> No
     output = ProcessOutput(process)
     try:
         assert output.wait_for("Nettsidene svarer på", timeout=60), output.text
+        assert output.wait_for("Planleggeren kjører mot", timeout=60), output.text  # the child's handlers are set
         started = len(output.lines)
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal of `make run` does
         text = output.finish(timeout=60)

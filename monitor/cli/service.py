@@ -67,7 +67,9 @@ def check(fmt: str) -> None:
 
 
 @click.command()
-def schedule() -> None:
+@click.option("--under-run", "under_run", is_flag=True, hidden=True,
+              help="Startet av `monitor run`: Ctrl-C er forelderens, som stopper planleggeren med SIGTERM.")
+def schedule(under_run: bool) -> None:
     """Kjør planleggeren (én prosess per database): henter kildene daglig og tar igjen tapte kjøringer."""
     settings = _settings()
     setup_logging(settings.log_format, logging.INFO, TEXT_FORMAT)
@@ -103,17 +105,22 @@ def schedule() -> None:
         backup=scheduled_backup_job(settings),
     )
 
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Under `monitor run`, Ctrl-C reaches the whole process group: the parent stops this child with SIGTERM.
+    signal.signal(signal.SIGINT, signal.SIG_IGN if under_run else signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
-    click.echo(f"Planleggeren kjører mot {settings.db} (Ctrl-C stopper).")
+    click.echo(f"Planleggeren kjører mot {settings.db}" + ("." if under_run else " (Ctrl-C stopper)."))
     try:
         scheduler.start()
     except KeyboardInterrupt:
         pass
     finally:
+        _ignore_interrupts()  # a second Ctrl-C or SIGTERM must not cut the lock's release short
         release(store)
         store.close()
-        click.echo("Planleggeren er stoppet.")
+        if under_run:
+            log.info("Planleggeren er stoppet.")  # the parent says the one line the user sees
+        else:
+            click.echo("Planleggeren er stoppet.")
 
 
 def run_scheduled_fetch(
@@ -224,6 +231,16 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _ignore_interrupts() -> None:
+    """While stopping: Ctrl-C and SIGTERM are already being acted on, so a repeated one changes nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
@@ -238,7 +255,10 @@ def run(host: str, port: int) -> None:
     server = listen(settings, host, port)  # before the scheduler: a busy port starts nothing
     scheduler: subprocess.Popen[bytes] | None = None
     try:
-        scheduler = subprocess.Popen([sys.executable, "-m", "monitor.cli.main", "schedule"])
+        # SIGINT ignored from the start (inherited through exec), so a Ctrl-C while the child still imports is
+        # no traceback either; `--under-run` keeps it ignored.
+        scheduler = subprocess.Popen([sys.executable, "-m", "monitor.cli.main", "schedule", "--under-run"],
+                                     preexec_fn=_ignore_sigint)
         try:
             scheduler.wait(timeout=2)
         except subprocess.TimeoutExpired:
@@ -255,6 +275,7 @@ def run(host: str, port: int) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        _ignore_interrupts()  # Ctrl-C reached the whole group: the rest of it must not abort the stop
         _stop(scheduler)
         click.echo("Tjenesten er stoppet.")
     if scheduler.returncode not in (0, -signal.SIGTERM):

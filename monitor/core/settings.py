@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     smtp_timeout: float = 30.0
     alert_to: str | None = None  # ops: one address, or several separated by commas
     alert_remind_days: int = Field(default=7, ge=1)  # an open alert is repeated after this many days
+    # a run more than this many days after the previous evaluation sends a start-up summary, not one alert per episode
+    alert_resync_after_days: int = Field(default=14, ge=1)
     import_by: str | None = None  # who runs imports, when --by is not given
     secret_key: SecretStr | None = None  # signs web sessions; without it a random key per process is used
     read_open: bool = True  # may anyone read the web UI and the JSON API without logging in?
