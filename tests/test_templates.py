@@ -241,7 +241,7 @@ def test_template_round_trip_through_the_cli(env: dict[str, str], tmp_path: Path
     else:
         filled = fill_xlsx(out, year)
     code, text, _ = run(env, "import", str(out), "--by", "kari")
-    assert code == 0 and f"{len(filled)} nye verdier lagret" in text and "av kari" in text and "hoppet over" in text
+    assert code == 0 and f"{len(filled)} {'ny verdi' if len(filled) == 1 else 'nye verdier'} lagret" in text and "av kari" in text and "hoppet over" in text
     rows = status_by_id(env)
     for ident, (period, value) in filled.items():
         assert (rows[ident]["latest_period"], rows[ident]["value"]) == (period, value), ident
