@@ -43,10 +43,13 @@ MONITOR = str(Path(sys.executable).parent / "monitor")
 IMPORT_CSV = """indicator_id;period;value;status;note
 disposisjonsfond;2023;9,2;;
 disposisjonsfond;2024;4,1;;<script>alert(1)</script>
-netto_lanegjeld;2022;91,3;;korrigert
 sykefravaer;2023;8,4;;
 sykefravaer;2024;8,1;;
 sykefravaer;2025;;Tall kommer;
+"""
+# netto_lanegjeld is fetched from SSB (issue 20): a planner's corrected figure goes in as a manual bridge (issue 17).
+BRIDGE_CSV = """indicator_id;period;value;status;note
+netto_lanegjeld;2022;91,3;;korrigert
 """
 
 
@@ -81,6 +84,9 @@ def seeded_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
         csv = home / "registre.csv"
         csv.write_text(IMPORT_CSV, encoding="utf-8")
         _run(env, "import", str(csv), "--by", "planlegger")
+        bridge = home / "bro.csv"
+        bridge.write_text(BRIDGE_CSV, encoding="utf-8")
+        _run(env, "import", str(bridge), "--bridge", "--by", "planlegger")
         _run(env, "user", "add", ADMIN[0], "--role", "admin", "--password-stdin", stdin=ADMIN[1] + "\n")
     # The KOSTRA comparison: every table but the barnevern one (12279), which SSB refuses.
     with FakePxWebApi(KOSTRA_FIXTURES) as kostra_ssb:
