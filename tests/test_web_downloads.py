@@ -41,8 +41,12 @@ def test_html_and_as_of_match_the_command(app: Flask) -> None:
     client = app.test_client()
     html = client.get("/eksport/arsrapport?fra=2019&til=2022&format=html").get_data(as_text=True)
     assert "<caption>ØKONOMI</caption>" in html and "-0,7\u00a0%" in html
-    before = client.get("/eksport/arsrapport?fra=2019&til=2022&format=html&per=2023-12-01").get_data(as_text=True)
-    assert "-0,7\u00a0%" not in before and "Data per 01.12.2023" in before
+    # Before the print was adopted (12.12.2023) nothing was known: the form says so instead of a table of blanks.
+    before = client.get("/eksport/arsrapport?fra=2019&til=2022&format=html&per=2023-12-01")
+    text = before.get_data(as_text=True)
+    assert before.status_code == 400 and "-0,7\u00a0%" not in text and "Ingen tall var kjent per 01.12.2023" in text
+    adopted = client.get("/eksport/arsrapport?fra=2019&til=2022&format=html&per=2023-12-12").get_data(as_text=True)
+    assert "-0,7\u00a0%" in adopted and "Data per 12.12.2023" in adopted
 
 
 @pytest.mark.parametrize("query", ["fra=2022&til=2019&format=csv", "fra=x&til=2022&format=csv",
