@@ -39,6 +39,27 @@ class CopyReport:
     counts: dict[str, int]
 
 
+@contextmanager
+def _replaced_atomically(dest: Path, suffix: str, failure: str) -> Iterator[Path]:
+    """A temporary file next to `dest` for the block to fill; then fsynced and renamed over `dest` (and the folder
+    fsynced). On any failure the temporary file is removed and `dest` is untouched; SQLite and OS errors become one
+    StoreError saying `failure`."""
+    temporary = dest.with_name(f".{dest.name}{suffix}")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _remove(temporary)
+        yield temporary
+        _fsync(temporary)
+        os.replace(temporary, dest)
+        _fsync(dest.parent)
+    except (sqlite3.Error, OSError) as exc:
+        _remove(temporary)
+        raise store_failed(dest, failure, exc) from exc
+    except BaseException:
+        _remove(temporary)
+        raise
+
+
 def backup_name(now: datetime) -> str:
     """The file name of a backup taken at `now` (local time): monitor-20261127-041500.db."""
     return f"{PREFIX}{now:%Y%m%d-%H%M%S}.db"
@@ -54,10 +75,7 @@ def write_backup(store: Store, dest: Path, *, overwrite: bool = False) -> CopyRe
         raise StoreError(f"{dest}: kopien kan ikke skrives over selve databasen; velg en annen fil")
     if dest.exists() and not overwrite:
         raise StoreError(f"{dest} finnes fra før; velg en annen fil, eller bruk --force")
-    temporary = dest.with_name(f".{dest.name}.tmp")
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        _remove(temporary)
+    with _replaced_atomically(dest, ".tmp", "kunne ikke ta sikkerhetskopi") as temporary:
         target = sqlite3.connect(temporary, isolation_level=None)
         try:
             with _snapshot(store.conn):
@@ -66,15 +84,6 @@ def write_backup(store: Store, dest: Path, *, overwrite: bool = False) -> CopyRe
             report = _inspect(target, dest)
         finally:
             target.close()
-        _fsync(temporary)
-        os.replace(temporary, dest)
-        _fsync(dest.parent)
-    except (sqlite3.Error, OSError) as exc:
-        _remove(temporary)
-        raise store_failed(dest, "kunne ikke ta sikkerhetskopi", exc) from exc
-    except BaseException:
-        _remove(temporary)
-        raise
     return CopyReport(dest, dest.stat().st_size, report.schema_version, report.counts)
 
 
@@ -132,10 +141,7 @@ def restore_database(copy: Path, db: Path) -> CopyReport:
         raise StoreError(f"{copy}: filen finnes ikke")
     if _same_file(copy, db):
         raise StoreError(f"{copy} er selve databasen; velg en sikkerhetskopi")
-    temporary = db.with_name(f".{db.name}.restore.tmp")
-    try:
-        db.parent.mkdir(parents=True, exist_ok=True)
-        _remove(temporary)
+    with _replaced_atomically(db, ".restore.tmp", "kunne ikke gjenopprette databasen") as temporary:
         shutil.copyfile(copy, temporary)
         conn = sqlite3.connect(temporary, isolation_level=None)
         try:
@@ -143,19 +149,10 @@ def restore_database(copy: Path, db: Path) -> CopyReport:
             conn.execute("PRAGMA journal_mode = DELETE")  # a copy of a WAL file: fold it into one file
         finally:
             conn.close()
-        _fsync(temporary)
         if db.exists():
             _refuse_if_open(db)
         for stale in (_sidecar(db, "-wal"), _sidecar(db, "-shm"), _sidecar(db, "-journal")):
             _remove(stale)
-        os.replace(temporary, db)
-        _fsync(db.parent)
-    except (sqlite3.Error, OSError) as exc:
-        _remove(temporary)
-        raise store_failed(db, "kunne ikke gjenopprette databasen", exc) from exc
-    except BaseException:
-        _remove(temporary)
-        raise
     return CopyReport(db, db.stat().st_size, report.schema_version, report.counts)
 
 
