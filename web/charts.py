@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from monitor.catalogue.indicators import BandsTarget, Direction, Indicator, ThresholdTarget, TrajectoryTarget, Unit
-from monitor.evaluate.indicator import period_year, show, show_target, trajectory_value
+from monitor.evaluate.indicator import show, show_target, trajectory_value
+from monitor.core.model import period_year
 from monitor.evaluate.progress import Progress
 from monitor.core.numbers import format_number
 from monitor.report.readmodel import SeriesPoint

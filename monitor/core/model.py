@@ -24,6 +24,11 @@ MISSING_STATUSES = frozenset({"..", "...", NO_VALUE})  # no figure (yet): the pe
 KNOWN_STATUSES = frozenset(SSB_SYMBOLS) | frozenset(STATUS_WORDS)
 
 
+def period_year(period: str) -> int:
+    """The year a period ends in: "2022" → 2022, "2018-2020" → 2020."""
+    return int(period[-4:])
+
+
 @dataclass(frozen=True)
 class Observation:
     """One value (or status) for an indicator, region and period, as a source reported it."""

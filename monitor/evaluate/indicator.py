@@ -11,7 +11,7 @@ from typing import Any
 from babel.dates import format_date
 
 from monitor.catalogue.indicators import BandsTarget, Direction, Indicator, ThresholdTarget, TrajectoryTarget
-from monitor.core.model import MISSING_STATUSES, NOT_MEASURED, PENDING, Vintage
+from monitor.core.model import MISSING_STATUSES, NOT_MEASURED, PENDING, Vintage, period_year
 from monitor.core.numbers import format_value
 from monitor.catalogue.releases import ReleaseRule, due_date, expected_latest, grace_end, next_expected
 from monitor.evaluate.progress import Progress, progress_from_latest
@@ -102,11 +102,6 @@ class Evaluation:
         data["due"] = self.due.isoformat() if self.due else None
         data["progress"] = self.progress.to_dict() if self.progress else None
         return data
-
-
-def period_year(period: str) -> int:
-    """The year a period ends in: "2022" → 2022, "2018-2020" → 2020."""
-    return int(period[-4:])
 
 
 def evaluate_indicator(

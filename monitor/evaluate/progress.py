@@ -19,7 +19,7 @@ from typing import Any
 
 from monitor.catalogue.indicators import BandsTarget, Direction, Indicator, ThresholdTarget, TrajectoryTarget
 from monitor.core import timestamps
-from monitor.core.model import Vintage
+from monitor.core.model import Vintage, period_year
 from monitor.core.numbers import format_number, format_value
 
 DEFAULT_BASE_YEAR = 2019  # the first column of the handlingsprogram's tables
@@ -127,7 +127,7 @@ def progress_from_latest(indicator: Indicator, latest: Mapping[str, Vintage]) ->
     """The progress from the latest vintage of each period (period → vintage), as `evaluate_indicator` holds them."""
     by_year: dict[int, Vintage] = {}
     for period, vintage in latest.items():  # one point a year; of two periods ending in one year, the newer known
-        year = int(period[-4:])
+        year = period_year(period)
         if vintage.value is not None and (year not in by_year or _newer(vintage, by_year[year])):
             by_year[year] = vintage
     values = {year: float(v.value) for year, v in by_year.items() if v.value is not None}

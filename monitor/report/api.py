@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from monitor.catalogue.indicators import Catalogue, Indicator
-from monitor.evaluate.indicator import Evaluation, period_year
+from monitor.evaluate.indicator import Evaluation
+from monitor.core.model import period_year
 from monitor.core.model import NO_VALUE, NOT_MEASURED, PENDING, SSB_SYMBOLS, STATUS_WORDS, Vintage
 from monitor.store.database import Store
 

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from monitor.catalogue.indicators import Catalogue
 from monitor.core import timestamps
 from monitor.core.model import NO_VALUE
-from monitor.evaluate.indicator import period_year
+from monitor.core.model import period_year
 from monitor.report.api import JSONSTAT_STATUS_LABELS, indicator_facts, jsonstat_status, jsonstat_unit
 from monitor.store.database import Store
 

@@ -9,7 +9,8 @@ from datetime import date, datetime
 from monitor.catalogue.indicators import Catalogue, Indicator, Placeholder
 from monitor.catalogue.releases import ReleaseRule, due_date, grace_end, wave_years
 from monitor.evaluate.assessment import kostra_tables, release_rule
-from monitor.evaluate.indicator import BASELINE_VINTAGE, period_year
+from monitor.evaluate.indicator import BASELINE_VINTAGE
+from monitor.core.model import period_year
 from monitor.evaluate.progress import assess_progress
 from monitor.core import timestamps
 from monitor.core.model import NO_VALUE, NOT_MEASURED, PENDING, STATUS_WORDS, Vintage

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from monitor.evaluate.failures import failure_sentence
 from monitor.evaluate.assessment import evaluate_all
 from monitor.catalogue.indicators import Catalogue, FhiFetch, Indicator, TrajectoryTarget, UdirFetch
-from monitor.evaluate.indicator import BASELINE_VINTAGE, period_year, short_label, show, show_target
+from monitor.evaluate.indicator import BASELINE_VINTAGE, short_label, show, show_target
+from monitor.core.model import period_year
 from monitor.evaluate.progress import Progress
 from monitor.core.model import TableMeta, Vintage
 from monitor.core.numbers import format_value
