@@ -178,9 +178,12 @@ def local_clock(settings: Settings) -> Clock:
     return lambda: datetime.now(zone)
 
 
-def catalogues_for(settings: Settings, catalogue: Catalogue, kostra: KostraCatalogue | None = None) -> Catalogues:
-    """The catalogues a run needs: kostra.yaml (next to the indicator catalogue) is read when not given."""
-    if kostra is None:
+def catalogues_for(
+    settings: Settings, catalogue: Catalogue, kostra: KostraCatalogue | None = None, entry: Source | None = None
+) -> Catalogues:
+    """The catalogues a run of `entry` needs: kostra.yaml (next to the indicator catalogue) is read when not given,
+    unless the source feeds only the indicator catalogue."""
+    if kostra is None and (entry is None or entry.feeds != "indicators"):
         path = kostra_path_for(settings.catalogue)
         kostra = load_kostra(path) if path.exists() else None
     return Catalogues(catalogue, kostra)
@@ -206,7 +209,7 @@ def run_fetch(
     if entry.client is None or entry.adapter is None or entry.plan is None:
         raise ValueError(f"{source} is not an online source")
     now = clock or local_clock(settings)
-    catalogues = Catalogues(catalogue, kostra) if entry.feeds == "indicators" else catalogues_for(settings, catalogue, kostra)
+    catalogues = catalogues_for(settings, catalogue, kostra, entry)
     with entry.client(entry.url(settings), timeout=settings.http_timeout) as client:
         return fetch_source(
             entry.adapter(client, catalogues, now), entry.plan(catalogues, only), store, clock=now,
@@ -222,6 +225,6 @@ def check_online(
     entry = SOURCES[source]
     if entry.client is None or entry.check is None:
         raise ValueError(f"{source} has no online check")
-    catalogues = Catalogues(catalogue, kostra) if entry.feeds == "indicators" else catalogues_for(settings, catalogue, kostra)
+    catalogues = catalogues_for(settings, catalogue, kostra, entry)
     with entry.client(entry.url(settings), timeout=settings.http_timeout) as client:
         return entry.check(catalogues, client)
