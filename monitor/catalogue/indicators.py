@@ -198,6 +198,7 @@ class Indicator(BaseModel):
     target: Target | None = None
     progress: ProgressSettings | None = None  # progress towards the target; without it from 2019
     notes: str | None = None
+    import_reason: str | None = Field(default=None, min_length=1)  # why it is imported, not fetched (bokmål, one line)
     fetch: FetchSpec | None = None  # how an online indicator is fetched (required for kind ssb)
 
     @field_validator("name", "area", "hovedmal", "delmal")
