@@ -318,6 +318,9 @@ def _register_service_commands() -> None:
     from monitor.cli.users import user
 
     cli.add_command(user)
+    from monitor.cli.catalogue import catalogue
+
+    cli.add_command(catalogue)
 
 
 _register_service_commands()
