@@ -199,6 +199,9 @@ class Indicator(BaseModel):
     progress: ProgressSettings | None = None  # progress towards the target; without it from 2019
     notes: str | None = None
     import_reason: str | None = Field(default=None, min_length=1)  # why it is imported, not fetched (bokmål, one line)
+    # where the source's definition differs from the plan's (e.g. SSB's konsern against the kommune's own accounts):
+    # bokmål, shown on the indicator page and in /api/indicators/<id>
+    definition_note: str | None = Field(default=None, min_length=1)
     fetch: FetchSpec | None = None  # how an online indicator is fetched (required for kind ssb)
 
     @field_validator("name", "area", "hovedmal", "delmal")

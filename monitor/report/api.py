@@ -42,6 +42,7 @@ def indicator_facts(indicator: Indicator) -> dict[str, Any]:
         "decimals": indicator.decimals,
         "direction": indicator.direction.value,
         "target": indicator.target.model_dump(mode="json") if indicator.target else None,
+        "definition_note": indicator.definition_note,
     }
 
 
