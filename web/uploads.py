@@ -32,9 +32,10 @@ log = logging.getLogger("web.uploads")
 bp = Blueprint("uploads", __name__)
 
 FORMAT_WORDS = {
-    "auto": "Automatisk (importformatet, eller Miljødirektoratets utslippsfil når den gjenkjennes)",
+    "auto": "Automatisk (importformatet, eller Miljødirektoratets utslippsfil eller Nkoms dekningsfil når den gjenkjennes)",
     "standard": "Importformatet (CSV eller XLSX fra malen)",
     "miljodir": "Miljødirektoratets utslippsstatistikk (XLSX)",
+    "nkom": "Nkoms dekning og abonnement, årlig (XLSX: bredbånd, fiber, 5G)",
     "kostra": "KOSTRA-tall (CSV eller XLSX fra KOSTRA-malen)",
 }
 KOSTRA_FORMAT = "kostra"  # a web choice only: the file goes to monitor.imports.kostra, not monitor.imports.indicators

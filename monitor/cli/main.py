@@ -16,6 +16,7 @@ from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.core.errors import MonitorError, ProblemListError
 from monitor.imports.indicators import FORMATS, ImportResult, import_file
+from monitor.imports.nkom import SOURCE as NKOM_SOURCE
 from monitor.seed.kostra_baseline import kostra_next_to, load_kostra_baseline
 from monitor.sources.registry import INDICATOR_SOURCES, check_online, run_fetch, sources_used
 from monitor.core.settings import Settings, load_settings
@@ -185,7 +186,8 @@ def init(ctx: click.Context) -> None:
 @click.option("--by", "actor", help="Hvem som importerer (ellers MONITOR_IMPORT_BY eller brukernavnet).")
 @click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
-    help="standard: importformatet (CSV/XLSX); miljodir: Miljødirektoratets utslippsstatistikk_alle_kommuner.xlsx.",
+    help="standard: importformatet (CSV/XLSX); miljodir: Miljødirektoratets utslippsstatistikk_alle_kommuner.xlsx; "
+         "nkom: Nkoms årlige vedlegg_dekning_og_abonnement_1hÅÅÅÅ.xlsx (bredbånd, fiber, 5G). auto kjenner igjen begge.",
 )
 @click.option(
     "--bridge", is_flag=True,
@@ -194,7 +196,7 @@ def init(ctx: click.Context) -> None:
 )
 @click.pass_context
 def import_command(ctx: click.Context, file: Path, actor: str | None, fmt: str, bridge: bool) -> None:
-    """Importer en CSV- eller XLSX-fil (indicator_id;period;value …), eller Miljødirektoratets utslippsfil; alt eller ingenting."""
+    """Importer en CSV- eller XLSX-fil (indicator_id;period;value …), Miljødirektoratets utslippsfil eller Nkoms dekningsfil; alt eller ingenting."""
     settings = _settings(ctx)
     catalogue = load_catalogue(settings.catalogue)
     who = actor or settings.import_by or _login_name()
@@ -211,7 +213,9 @@ def import_command(ctx: click.Context, file: Path, actor: str | None, fmt: str, 
 
 def _import_summary(file: Path, result: ImportResult, who: str) -> str:
     what = f"{result.rows} {'rad' if result.rows == 1 else 'rader'}"
-    if result.source != "import" and result.periods:
+    if result.source == NKOM_SOURCE and result.periods:
+        what = f"Nkom {result.periods[0]}, {what}"
+    elif result.source != "import" and result.periods:
         what = f"Miljødirektoratet, {len(result.periods)} år ({result.periods[0]}–{result.periods[-1]})"
     skipped = ""
     if result.skipped:

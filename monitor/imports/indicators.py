@@ -10,10 +10,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 
-from monitor.imports import miljodir
+from monitor.imports import miljodir, nkom
 from monitor.catalogue.indicators import Catalogue, Indicator, SourceKind, Unit
 from monitor.core.errors import ImportFileError
 from monitor.imports.read import (
+    IMPORT_SHEET,
     MAX_FILE_BYTES,
     ImportRow,
     check_size,
@@ -22,6 +23,7 @@ from monitor.imports.read import (
     parse_number,
     read_bytes,
     read_import_rows,
+    xlsx_sheet_names,
 )
 from monitor.core.model import NOT_MEASURED, PENDING, Observation, RunRecord
 from monitor.store.database import Store
@@ -39,7 +41,7 @@ BRIDGE_VINTAGE = "Manuelt lagt inn"
 SPAN_SOURCES = frozenset({SourceKind.FHI})
 MAX_SPAN_YEARS = 10
 WHOLE_UNITS = frozenset({Unit.RANK, Unit.COUNT})
-FORMATS = ("auto", "standard", "miljodir")
+FORMATS = ("auto", "standard", "miljodir", "nkom")
 
 
 class Measure(Protocol):
@@ -275,15 +277,21 @@ def import_file(
 ) -> ImportResult:
     """Check the whole file, then store it in one transaction. A file that changes nothing writes nothing.
 
-    `fmt` is "standard" (the import format, CSV or XLSX), "miljodir" (Miljødirektoratet's own workbook)
-    or "auto" (Miljødirektoratet's workbook when it has that sheet and no «Import» sheet). With `bridge`, fetched
+    `fmt` is "standard" (the import format, CSV or XLSX), "miljodir" (Miljødirektoratet's own workbook), "nkom"
+    (Nkom's yearly coverage workbook, monitor.imports.nkom) or "auto" (Miljødirektoratet's workbook when it has that
+    sheet and no «Import» sheet; Nkom's when neither and a sheet carries one of Nkom's table titles). With `bridge`, fetched
     indicators may be imported too (a manual bridge over an outage), stored as the vintage «Manuelt lagt inn».
     """
     raw = read_bytes(path, limit=max(miljodir.MAX_FILE_BYTES, MAX_FILE_BYTES))
     if fmt == "auto":
         fmt = "miljodir" if file_kind(path, raw) == "xlsx" and miljodir.looks_like_miljodir(path, raw) else "standard"
+        if fmt == "standard" and file_kind(path, raw) == "xlsx" and _maybe_nkom(path, raw) and nkom.looks_like_nkom(path, raw):
+            fmt = "nkom"
     if fmt == "miljodir":
         rows, source = miljodir.read_rows(path, raw, catalogue), miljodir.SOURCE
+    elif fmt == "nkom":
+        check_size(path, raw, MAX_FILE_BYTES)
+        rows, source = nkom.read_rows(path, raw, catalogue), nkom.SOURCE
     elif fmt == "standard":
         check_size(path, raw, MAX_FILE_BYTES)
         rows, source = read_import_rows(path, raw), IMPORT_SOURCE
@@ -300,3 +308,8 @@ def import_file(
     )
     periods = tuple(sorted({obs.period for obs in checked.observations}))
     return ImportResult(path.name, digest, len(checked.observations), new, run_id, checked.skipped, source, periods)
+
+
+def _maybe_nkom(path: Path, raw: bytes) -> bool:
+    """Worth looking for Nkom's table titles: a workbook without the import format's «Import» sheet."""
+    return IMPORT_SHEET not in xlsx_sheet_names(path, raw)

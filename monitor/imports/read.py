@@ -70,6 +70,7 @@ class Cell:
     problem: str | None = None
     data_only: bool = False  # the problem matters only in a data column (a date in `note` is fine)
     number: bool = False  # an XLSX number cell (not text): its decimal point cannot be a thousands separator
+    percent: bool = False  # a number cell with a percent format, read ×100 (0.955 shown as 95,5 % is 95.5)
 
 
 Table = list[tuple[int, list[Cell]]]  # (line or sheet row, cells)
@@ -358,9 +359,10 @@ def _xlsx_cell(cell: Any) -> Cell:
                            "formater cellen som tall eller tekst og skriv verdien på nytt", data_only=True)
     if isinstance(value, int | float):
         number = Decimal(repr(value))
-        if _scales_by_100(getattr(cell, "number_format", None) or ""):
+        percent = _scales_by_100(getattr(cell, "number_format", None) or "")
+        if percent:
             number *= 100  # "15,1 %" typed into Excel is stored as 0.151; import what the planner sees
-        return Cell(_plain_decimal(number), number=True)
+        return Cell(_plain_decimal(number), number=True, percent=percent)
     return Cell(str(value).strip())
 
 
