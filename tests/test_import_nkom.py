@@ -213,7 +213,10 @@ def _hide_column(book: Workbook) -> None:
 @pytest.mark.parametrize("edit,start", [
     (_hide_asker, f"{FIXED_AT}!A{LINE}: rad {LINE} er skjult i Excel"),
     (_hide_column, f"{FIXED_AT}!L4: kolonne L er skjult i Excel"),
-    (_hide_sheet, f"{NAME}:{MOBILE_SHEET}!A1: arket «{MOBILE_SHEET}» er skjult"),
+    (_hide_sheet, f"{NAME}: fant ikke tabellen «Dekning for 4G og 5G på kommunenivå» i de synlige arkene "
+                  "(«Dekning_fbb_fylker_husstander», «Dekning_mob_fylker_husstander», «Dekning_fbb_kommuner_husstander», "
+                  f"«Abonnement»); arket «{MOBILE_SHEET}» er skjult og leses ikke – står tabellen der, vis arket og "
+                  "kontroller tallene"),
 ])
 def test_hidden_rows_columns_and_sheets_are_refused(
     edit: Any, start: str, store: Store, catalogue: Catalogue, now: datetime, tmp_path: Path
@@ -315,3 +318,13 @@ def test_the_cli_imports_the_workbook(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["import", str(bad), "--format", "nkom"], env=env)
     assert result.exit_code == 2 and "fant ikke tabellen «Dekning for 4G og 5G på kommunenivå»" in result.stderr
     assert file_digest(Path(env["MONITOR_DB"])) == before
+
+
+def test_a_hidden_sheet_that_is_not_read_is_accepted(store: Store, catalogue: Catalogue, now: datetime, tmp_path: Path) -> None:
+    def hidden_helper(book: Workbook) -> None:
+        helper = book.create_sheet("Hjelp")
+        helper["A1"] = "Dekning for 4G og 5G på kommunenivå"  # a copy of a title, hidden: never read
+        helper.sheet_state = "veryHidden"
+
+    path = workbook(tmp_path, build(edit=hidden_helper))
+    assert import_file(store, catalogue, path, now=now, actor="kari").rows == 3

@@ -17,10 +17,14 @@ Why these columns and this year: docs/sources.md «Nkom»; the real layout: test
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from dataclasses import dataclass
 from decimal import InvalidOperation
 from pathlib import Path
+
+from openpyxl.xml.functions import fromstring
 
 from monitor.catalogue.indicators import Catalogue
 from monitor.core.errors import ImportFileError
@@ -74,10 +78,22 @@ def _top_rows(path: Path, raw: bytes, sheet: str) -> Table:
     return table
 
 
+def _hidden_sheets(raw: bytes) -> set[str]:
+    """The hidden and very hidden sheets, from the workbook's xl/workbook.xml (read_xlsx refuses to read them)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            root = fromstring(archive.read("xl/workbook.xml"))
+    except Exception:  # an unusual package: read_xlsx still refuses a hidden sheet when it is picked
+        return set()
+    return {element.get("name", "") for element in root.iter() if element.tag.rsplit("}", 1)[-1] == "sheet"
+            and element.get("state") in ("hidden", "veryHidden")}
+
+
 def _sheets_by_title(path: Path, raw: bytes) -> dict[str, list[str]]:
-    """For each of the two tables, the sheets whose first rows carry its title."""
+    """For each of the two tables, the visible sheets whose first rows carry its title (hidden sheets are not read)."""
     found: dict[str, list[str]] = {spec.title: [] for spec in TABLES}
-    for sheet in xlsx_sheet_names(path, raw):
+    hidden = _hidden_sheets(raw)
+    for sheet in [name for name in xlsx_sheet_names(path, raw) if name not in hidden]:
         texts = {_norm(cell.text) for _line, cells in _top_rows(path, raw, sheet) for cell in cells if cell.text}
         for spec in TABLES:
             if _norm(spec.title) in texts:
@@ -116,9 +132,16 @@ def read_rows(path: Path, raw: bytes, catalogue: Catalogue) -> list[ImportRow]:
     for spec in TABLES:
         where = sheets[spec.title]
         if not where:
-            listed = ", ".join(f"«{name}»" for name in xlsx_sheet_names(path, raw))
-            problems.append(f"{path}: fant ikke tabellen «{spec.title}» i arbeidsboken (arkene heter {listed}); "
-                            "er dette Nkoms årlige fil om dekning og abonnement (vedlegg_dekning_og_abonnement_…xlsx)?")
+            names = xlsx_sheet_names(path, raw)
+            hidden = _hidden_sheets(raw)
+            listed = ", ".join(f"«{name}»" for name in names if name not in hidden)
+            if hidden:
+                shown = ", ".join(f"«{name}»" for name in names if name in hidden)
+                problems.append(f"{path}: fant ikke tabellen «{spec.title}» i de synlige arkene ({listed}); arket "
+                                f"{shown} er skjult og leses ikke – står tabellen der, vis arket og kontroller tallene")
+            else:
+                problems.append(f"{path}: fant ikke tabellen «{spec.title}» i arbeidsboken (arkene heter {listed}); "
+                                "er dette Nkoms årlige fil om dekning og abonnement (vedlegg_dekning_og_abonnement_…xlsx)?")
         elif len(where) > 1:
             problems.append(f"{path}: tabellen «{spec.title}» står i flere ark ({', '.join(where)}); "
                             "fjern kopiene så bare Nkoms eget ark er igjen")
