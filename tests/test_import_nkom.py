@@ -328,3 +328,10 @@ def test_a_hidden_sheet_that_is_not_read_is_accepted(store: Store, catalogue: Ca
 
     path = workbook(tmp_path, build(edit=hidden_helper))
     assert import_file(store, catalogue, path, now=now, actor="kari").rows == 3
+
+
+def test_the_template_for_nkom_points_at_the_workbook(tmp_path: Path) -> None:
+    env = {"MONITOR_DB": str(tmp_path / "m.db"), "MONITOR_CATALOGUE": str(PRODUCTION_CATALOGUE), "MONITOR_TIMEZONE": "Europe/Oslo"}
+    result = CliRunner().invoke(cli, ["template", "NKOM", "--out", str(tmp_path / "nkom.csv")], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Tips: Nkoms egen årlige fil kan importeres direkte: monitor import vedlegg_dekning_og_abonnement_1hÅÅÅÅ.xlsx" in result.stdout

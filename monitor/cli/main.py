@@ -16,7 +16,7 @@ from monitor.seed.baseline import load_baseline
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.core.errors import MonitorError, ProblemListError
 from monitor.imports.indicators import FORMATS, ImportResult, import_file
-from monitor.imports.nkom import SOURCE as NKOM_SOURCE
+from monitor.imports.nkom import INDICATORS as NKOM_INDICATORS, SOURCE as NKOM_SOURCE
 from monitor.seed.kostra_baseline import kostra_next_to, load_kostra_baseline
 from monitor.sources.registry import INDICATOR_SOURCES, check_online, run_fetch, sources_used
 from monitor.core.settings import Settings, load_settings
@@ -269,6 +269,8 @@ def template(ctx: click.Context, source: str | None, fmt: str | None, out: Path 
     )
     if any(indicator.id == MILJODIR_INDICATOR for indicator in chosen.indicators):
         click.echo("Tips: Miljødirektoratets egen fil kan importeres direkte: monitor import utslippsstatistikk_alle_kommuner.xlsx")
+    if any(indicator.id in NKOM_INDICATORS for indicator in chosen.indicators):
+        click.echo("Tips: Nkoms egen årlige fil kan importeres direkte: monitor import vedlegg_dekning_og_abonnement_1hÅÅÅÅ.xlsx")
 
 
 @cli.command()
