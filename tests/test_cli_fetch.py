@@ -67,7 +67,7 @@ def invoke(env: dict[str, str], *args: str) -> tuple[int, str, str]:
 def test_fetch_then_status_shows_ssb_values(env: dict[str, str], server: FakePxWebApi) -> None:
     code, out, err = invoke(env, "fetch")
     assert code == 0, err
-    assert "18 tabeller, 0 feilet, 19 forespørsler til SSB." in out
+    assert "20 tabeller, 0 feilet, 21 forespørsler til SSB." in out
     assert "SSB 01222:" in out
     code, out, _ = invoke(env, "status", "--format", "json")
     rows = {row["id"]: row for row in json.loads(out)}
@@ -95,7 +95,7 @@ def test_failed_table_exits_non_zero_with_one_line_per_failure(env: dict[str, st
 def test_validate_online_accepts_the_catalogue_and_reports_changed_codes(env: dict[str, str], server: FakePxWebApi) -> None:
     code, out, err = invoke(env, "validate", "--online")
     assert code == 0, err
-    assert "19 tabeller sjekket mot metadata" in out and "0 avvik" in out  # 18 tables + the 12134 cross-check
+    assert "21 tabeller sjekket mot metadata" in out and "0 avvik" in out  # 20 tables + the 12134 cross-check
     # SSB renames a value code: the check names the table, the indicator, the series and the code.
     meta = json.loads((REPO / "tests/fixtures/ssb-v2/01222/metadata.json").read_text(encoding="utf-8"))
     contents = meta["dimension"]["ContentsCode"]["category"]
@@ -125,7 +125,7 @@ def test_unreachable_ssb_ends_within_seconds_without_traceback(tmp_path: Path) -
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     failures = [line for line in result.stderr.splitlines() if line.startswith("FEIL SSB")]
-    assert len(failures) == 18 and all("får ikke kontakt med http://127.0.0.1:9" in line for line in failures)
+    assert len(failures) == 20 and all("får ikke kontakt med http://127.0.0.1:9" in line for line in failures)
     with sqlite3.connect(tmp_path / "x.db") as conn:
         assert conn.execute("SELECT COUNT(*) FROM observations WHERE source LIKE 'ssb:%'").fetchone()[0] == 0
-        assert conn.execute("SELECT COUNT(*) FROM fetch_runs WHERE outcome = 'failed'").fetchone()[0] == 18
+        assert conn.execute("SELECT COUNT(*) FROM fetch_runs WHERE outcome = 'failed'").fetchone()[0] == 20

@@ -23,7 +23,7 @@ from monitor.store.database import Store
 
 OSLO = ZoneInfo("Europe/Oslo")
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=OSLO)
-TABLES = 18
+TABLES = 20  # 18 + 09475 and 08243 (valgdeltakelse_endring)
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def printed_baseline() -> dict[tuple[str, str], float]:
         return {(row["indicator_id"], row["period"]): float(row["value"]) for row in csv.DictReader(handle) if row["value"]}
 
 
-def test_full_refresh_fills_all_23_indicators_within_the_call_limit(
+def test_full_refresh_fills_all_24_indicators_within_the_call_limit(
     real_catalogue: Catalogue, db: Store, server: FakePxWebApi, tmp_path: Path
 ) -> None:
     report = run(real_catalogue, db, server, tmp_path)
@@ -65,7 +65,7 @@ def test_full_refresh_fills_all_23_indicators_within_the_call_limit(
     assert server.total_requests <= TABLES + 1 and report.requests == server.total_requests
     assert server.count_429 == 0
     indicators = ssb_indicators(real_catalogue)
-    assert len(indicators) == 23  # 22 printed "SSB …" + netto_lanegjeld (test_indicators_yaml FETCHED_FROM_SSB)
+    assert len(indicators) == 24  # 22 printed "SSB …" + netto_lanegjeld, valgdeltakelse_endring (FETCHED_FROM_SSB)
     fetched = {v.indicator_id for v in db.latest() if v.source.startswith("ssb:")}
     assert fetched == {i.id for i in indicators}
 
@@ -88,7 +88,7 @@ def test_derived_and_direct_values_equal_the_printed_handlingsprogram(
             # Derived values keep SSB's full precision; rounded as printed, they are the printed value.
             assert round(latest[period].value, indicator.decimals) == pytest.approx(printed[(indicator.id, period)])
             compared += 1
-    assert compared == 82  # every numeric 2019–2022 cell of the 23 SSB indicators (netto_lanegjeld: 4)
+    assert compared == 84  # every numeric 2019–2022 cell of the 24 SSB indicators (netto_lanegjeld: 4, valgdeltakelse_endring: 2)
     growth = {v.period: v.value for v in db.vintages("befolkningsvekst") if v.source.startswith("ssb:")}
     assert [round(growth[year], 1) for year in ("2019", "2020", "2021", "2022")] == [0.8, 0.5, 1.2, 1.8]
 

@@ -178,27 +178,32 @@ class SsbSeries(BaseModel):
 class Derive(BaseModel):
     """A named transform over series: never an evaluated string.
 
-    growth: (x[t] / x[t-1] - 1) * 100; change: x[t] - x[t-1]; ratio: a / b * factor;
-    share: a / b * 100; sum: a + b + …; scale: x * factor + offset (offset only for scale, e.g.
-    100 - x as factor -1, offset 100).
+    growth: (x[t] / x[t-n] - 1) * 100; change: x[t] - x[t-n], with n = `years` (default 1; e.g. 4 for an
+    election against the same election four years before); ratio: a / b * factor; share: a / b * 100;
+    sum: a + b + …; scale: x * factor + offset (offset only for scale, e.g. 100 - x as factor -1, offset 100);
+    merge: the union of two or more series whose periods do not overlap (e.g. kommunestyrevalg and
+    stortingsvalg years); a period in more than one of them fails the fetch rather than choosing one.
     """
 
     model_config = _STRICT
 
-    op: Literal["growth", "change", "ratio", "share", "sum", "scale"]
+    op: Literal["growth", "change", "ratio", "share", "sum", "scale", "merge"]
     of: list[Expr] = Field(min_length=1)
     factor: float = 1.0
     offset: float = 0.0
+    years: int = Field(default=1, ge=1, le=50)  # growth/change: how many years back the base period is
 
     @model_validator(mode="after")
     def _arity(self) -> Derive:
         wanted = {"growth": 1, "change": 1, "scale": 1, "ratio": 2, "share": 2}.get(self.op)
         if wanted is not None and len(self.of) != wanted:
             raise ValueError(f"`{self.op}` tar {wanted} argument(er), fikk {len(self.of)}")
-        if self.op == "sum" and len(self.of) < 2:
-            raise ValueError("`sum` tar minst 2 argumenter")
+        if self.op in ("sum", "merge") and len(self.of) < 2:
+            raise ValueError(f"`{self.op}` tar minst 2 argumenter")
         if self.offset != 0.0 and self.op != "scale":
             raise ValueError("`offset` gjelder bare `scale`")
+        if self.years != 1 and self.op not in ("growth", "change"):
+            raise ValueError("`years` gjelder bare `growth` og `change`")
         return self
 
     def series_names(self) -> set[str]:

@@ -1,8 +1,9 @@
-"""Derived indicators: the catalogue's named transforms (growth, change, ratio, share, sum, scale) over series."""
+"""Derived indicators: the catalogue's named transforms (growth, change, ratio, share, sum, scale, merge) over series."""
 
 from __future__ import annotations
 
 from monitor.catalogue.indicators import Derive, Expr
+from monitor.core.errors import FetchError
 from monitor.core.model import Point, Series
 
 NOT_POSSIBLE = "."  # SSB's "ikke mulig å oppgi tall": used for a division by zero
@@ -12,7 +13,10 @@ def evaluate(expr: Expr, series: dict[str, Series]) -> Series:
     """Evaluate an expression over named series; a period appears only where every input has it.
 
     A status in any input (suppressed, missing, …) carries through to the result rather than being
-    treated as zero.
+    treated as zero. `growth`/`change` give a period only where the period `years` before is there too
+    (a missing base is never invented). `merge` is the exception to "every input": it is the union of
+    its inputs, and a period in more than one of them raises FetchError (one bokmål sentence) rather
+    than choosing one.
     """
     if isinstance(expr, str):
         return dict(series[expr])
@@ -28,6 +32,8 @@ def _evaluate(expr: Derive, series: dict[str, Series]) -> Series:
     inputs = [evaluate(item, series) for item in expr.of]
     if expr.op in ("growth", "change"):
         return _over_previous(expr, inputs[0])
+    if expr.op == "merge":
+        return _merge(inputs)
     periods = set(inputs[0])
     for other in inputs[1:]:
         periods &= set(other)
@@ -53,7 +59,7 @@ def _combine(expr: Derive, points: list[Point]) -> Point:
 def _over_previous(expr: Derive, series: Series) -> Series:
     result: Series = {}
     for period, point in sorted(series.items()):
-        previous = _previous_period(period)
+        previous = _previous_period(period, expr.years)
         if previous is None or previous not in series:
             continue
         before = series[previous]
@@ -68,5 +74,18 @@ def _over_previous(expr: Derive, series: Series) -> Series:
     return result
 
 
-def _previous_period(period: str) -> str | None:
-    return str(int(period) - 1) if period.isdigit() and len(period) == 4 else None
+def _previous_period(period: str, years: int) -> str | None:
+    return str(int(period) - years) if period.isdigit() and len(period) == 4 else None
+
+
+def _merge(inputs: list[Series]) -> Series:
+    result: Series = {}
+    for given in inputs:
+        twice = sorted(set(result) & set(given))
+        if twice:
+            raise FetchError(
+                f"seriene som skal slås sammen (`merge`) har begge tall for {', '.join(twice)}; "
+                "ingen av dem velges, så indikatoren får ingen verdi før katalogen er rettet"
+            )
+        result.update(given)
+    return dict(sorted(result.items()))
