@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Any
 
 from fetchers.meaning import LabelOf, meaning_problems, metadata_label_of, metadata_unit_of
+from fetchers.ssb_codes import check_series, metadata_categories
 from monitor.core.fetchspec import CatalogueView, Municipality, PeriodMap, SsbFetch, SsbSeries
 
 AGGREGATED = "aggregated"
@@ -99,7 +100,8 @@ def all_series(catalogue: CatalogueView) -> list[tuple[str, str, SsbSeries]]:
 
 
 def build_selections(
-    catalogue: CatalogueView, metadata: Mapping[str, Mapping[str, Any]] | None = None
+    catalogue: CatalogueView, metadata: Mapping[str, Mapping[str, Any]] | None = None,
+    *, members: list[tuple[str, str, SsbSeries]] | None = None,
 ) -> dict[str, Selection]:
     """One selection per table: the union of the codes every series of that table needs.
 
@@ -107,9 +109,19 @@ def build_selections(
     codes the series use (from the earliest first_year to the table's last period) and the dimensions follow the
     table's order; without it, time is one `from(<first code>)` expression. Raises ValueError when two series of a
     table disagree on something one query cannot hold (region dimension, codelist, time dimension).
+
+    `members` (indicator id, series name, series) replaces the catalogue's series: the fetch passes the series it
+    checked, with every label already resolved. Otherwise a series choosing a value by label is resolved against
+    the table's metadata, and left out when there is none or the label does not resolve (fetchers.ssb_codes).
     """
     grouped: dict[str, list[tuple[str, str, SsbSeries]]] = {}
-    for indicator_id, name, series in all_series(catalogue):
+    for indicator_id, name, series in all_series(catalogue) if members is None else members:
+        if series.by_label():
+            meta = (metadata or {}).get(series.table)
+            checked = check_series(series, metadata_categories(meta)) if meta is not None else None
+            if checked is None or checked.series is None:
+                continue
+            series = checked.series
         grouped.setdefault(series.table, []).append((indicator_id, name, series))
     return {
         table: _selection(table, members, catalogue.municipality, (metadata or {}).get(table))
@@ -261,8 +273,14 @@ def check_series_against_metadata(
     id) is given, the codelist has the code. Checked: every dimension and value code the series uses; that the time
     dimension has codes for the series' period map from its first year; that every other dimension can be
     eliminated (PxWebApi v2 requires a selection for the others); and that every labelled code still means what
-    the catalogue says (its `labels`) and the ContentsCode has the catalogue's `unit` (fetchers.meaning).
+    the catalogue says (its `labels`) and the ContentsCode has the catalogue's `unit` (fetchers.meaning). A value
+    chosen by label is first resolved against the metadata (fetchers.ssb_codes); no match or several is the problem.
     """
+    if series.by_label():
+        checked = check_series(series, metadata_categories(metadata))
+        if checked.series is None:
+            return [checked.refusal or ""]
+        series = checked.series
     problems: list[str] = []
     ids = list(metadata.get("id") or [])
     dimensions = metadata.get("dimension") or {}

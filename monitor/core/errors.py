@@ -12,6 +12,7 @@ MonitorError               500 / 1
  ├── StoreError            the SQLite store cannot be opened, migrated or written
  ├── FetchError            a source could not be fetched (retryable or not)
  │    ├── TooManyCells     the source refused the query as too large: split it
+ │    ├── IndicatorRefused  one indicator cannot be asked of its table (a code or label the table lacks)
  │    └── SourceUnreachable  the source cannot be reached at all
  ├── UserError             a web user cannot be added or removed as asked
  ├── LockHeld              another scheduler holds the lock on the database
@@ -87,6 +88,18 @@ class TooManyCells(FetchError):
 
     http_status = 500
     exit_code = 1
+
+
+class IndicatorRefused(FetchError):
+    """One indicator cannot be asked of its table (a code the table lacks, a label that resolves to no code or to
+    several): that indicator fails alone, with this one sentence, and the table's other indicators are stored."""
+
+    http_status = 500
+    exit_code = 1
+
+    def __init__(self, message: str, *, table: str = "") -> None:
+        self.table = table  # the table the indicator was refused by
+        super().__init__(message)
 
 
 class SourceUnreachable(FetchError):

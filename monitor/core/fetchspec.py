@@ -123,11 +123,33 @@ class PeriodMap(StrEnum):
     SPAN_END = "span_end"  # "2021-2022" → "2022" (two-year averages)
 
 
+class SsbByLabel(BaseModel):
+    """A value chosen by its label in the table's metadata instead of by its code: `{label: "Disposisjonsfond"}`.
+
+    For a code no evidence has shown. The code is the one value of the dimension whose label is `label`, compared
+    case-insensitively with runs of whitespace as one space, the WHOLE label (no prefix, no pattern: a part of a
+    label could pick a sibling such as «Disposisjonsfond, konsern»). It is looked up in the table's metadata before
+    the data request on every run; no match, or more than one, fails that indicator alone (fetchers.ssb_codes).
+    """
+
+    model_config = _STRICT
+
+    label: str = Field(min_length=1)
+
+    @field_validator("label")
+    @classmethod
+    def _not_blank(cls, label: str) -> str:
+        if not label.strip():
+            raise ValueError("etiketten er tom")
+        return label
+
+
 class SsbSeries(BaseModel):
     """One series from one SSB table: one value code for each dimension other than region and time.
 
     A dimension may instead list several value codes; the series is then the sum of those cells (e.g.
-    all dwelling types of 05940). `codelists` applies a codelist to a dimension other than the region
+    all dwelling types of 05940), or name its one value by label (`SsbByLabel`, `{label: "…"}`), resolved against
+    the table's metadata on every run. `codelists` applies a codelist to a dimension other than the region
     (e.g. NACE2007: agg_NACE2007arb11); its value codes are then the codelist's, output aggregated.
     """
 
@@ -135,8 +157,9 @@ class SsbSeries(BaseModel):
 
     table: str = Field(pattern=r"^\d{5}$")
     region: SsbRegion = SsbRegion()
-    # dimension code → value code, or a list of value codes whose cells are summed; ContentsCode is required
-    select: dict[str, str | list[str]] = Field(min_length=1)
+    # dimension code → value code, a list of value codes whose cells are summed, or {label: …} (SsbByLabel);
+    # ContentsCode is required
+    select: dict[str, str | list[str] | SsbByLabel] = Field(min_length=1)
     codelists: dict[str, str] = {}  # dimension code (not region, not time) → codelist id
     time_dimension: str = "Tid"
     period: PeriodMap = PeriodMap.YEAR
@@ -146,7 +169,7 @@ class SsbSeries(BaseModel):
 
     @field_validator("select")
     @classmethod
-    def _contents_code(cls, select: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+    def _contents_code(cls, select: dict[str, str | list[str] | SsbByLabel]) -> dict[str, str | list[str] | SsbByLabel]:
         if "ContentsCode" not in select:
             raise ValueError("`select` må ha ContentsCode (SSB krever alltid en statistikkvariabel)")
         for dimension, codes in select.items():
@@ -162,48 +185,71 @@ class SsbSeries(BaseModel):
         stray = sorted(set(self.codelists) - set(self.select))
         if stray:
             raise ValueError(f"`codelists` gjelder dimensjoner som ikke står i `select`: {', '.join(stray)}")
-        _check_labels(self.labels, self.select)
+        twice = sorted(set(self.labels) & set(self.by_label()))
+        if twice:
+            raise ValueError(f"`labels.{twice[0]}`: dimensjonen velges alt med `label` i `select`")
+        through = sorted(set(self.codelists) & set(self.by_label()))
+        if through:
+            raise ValueError(f"`select.{through[0]}`: en verdi gjennom en kodeliste kan ikke velges med `label`")
+        _check_labels(self.labels, self.by_code())
         return self
 
     def expected_labels(self) -> list[tuple[str, str, str]]:
-        """(dimension, code, expected label) for every labelled code of `select`."""
-        return expected_labels(self.labels, self.select)
+        """(dimension, code, expected label) for every labelled code of `select` (chosen by code)."""
+        return expected_labels(self.labels, self.by_code())
+
+    def by_code(self) -> dict[str, str | list[str]]:
+        """The dimensions `select` names by code (one code or a list)."""
+        return {dimension: chosen for dimension, chosen in self.select.items() if not isinstance(chosen, SsbByLabel)}
+
+    def by_label(self) -> dict[str, str]:
+        """Dimension → label, for the dimensions `select` names by label."""
+        return {dimension: chosen.label for dimension, chosen in self.select.items() if isinstance(chosen, SsbByLabel)}
 
     def codes(self, dimension: str) -> list[str]:
-        """The value codes selected for a dimension of `select`, as a list."""
+        """The value codes selected for a dimension of `select`, as a list.
+
+        A dimension chosen by label has no code until it is resolved (`with_codes`): ValueError.
+        """
         chosen = self.select[dimension]
+        if isinstance(chosen, SsbByLabel):
+            raise ValueError(
+                f"tabell {self.table}: `select.{dimension}` er valgt med etiketten «{chosen.label}», "
+                "som må slås opp i tabellens metadata først"
+            )
         return [chosen] if isinstance(chosen, str) else list(chosen)
+
+    def with_codes(self, found: dict[str, str]) -> SsbSeries:
+        """The series with each dimension chosen by label replaced by its code (`found`: dimension → code); the
+        label becomes that code's expected label, so the data response is checked against it too."""
+        labels = {**self.labels, **{dimension: self.by_label()[dimension] for dimension in found}}
+        return self.model_copy(update={"select": {**self.select, **found}, "labels": labels})
 
 
 class Derive(BaseModel):
     """A named transform over series: never an evaluated string.
 
-    growth: (x[t] / x[t-n] - 1) * 100; change: x[t] - x[t-n], with n = `years` (default 1; e.g. 4 for an
-    election against the same election four years before); ratio: a / b * factor; share: a / b * 100;
-    sum: a + b + …; scale: x * factor + offset (offset only for scale, e.g. 100 - x as factor -1, offset 100);
-    merge: the union of two or more series whose periods do not overlap (e.g. kommunestyrevalg and
-    stortingsvalg years); a period in more than one of them fails the fetch rather than choosing one.
+    growth: (x[t] / x[t-1] - 1) * 100; change: x[t] - x[t-1]; ratio: a / b * factor;
+    share: a / b * 100; sum: a + b + …; scale: x * factor + offset (offset only for scale, e.g.
+    100 - x as factor -1, offset 100).
     """
 
     model_config = _STRICT
 
-    op: Literal["growth", "change", "ratio", "share", "sum", "scale", "merge"]
+    op: Literal["growth", "change", "ratio", "share", "sum", "scale"]
     of: list[Expr] = Field(min_length=1)
     factor: float = 1.0
     offset: float = 0.0
-    years: int = Field(default=1, ge=1, le=50)  # growth/change: how many years back the base period is
 
     @model_validator(mode="after")
     def _arity(self) -> Derive:
         wanted = {"growth": 1, "change": 1, "scale": 1, "ratio": 2, "share": 2}.get(self.op)
         if wanted is not None and len(self.of) != wanted:
             raise ValueError(f"`{self.op}` tar {wanted} argument(er), fikk {len(self.of)}")
-        if self.op in ("sum", "merge") and len(self.of) < 2:
-            raise ValueError(f"`{self.op}` tar minst 2 argumenter")
+        if self.op == "sum" and len(self.of) < 2:
+            raise ValueError("`sum` tar minst 2 argumenter")
         if self.offset != 0.0 and self.op != "scale":
             raise ValueError("`offset` gjelder bare `scale`")
-        if self.years != 1 and self.op not in ("growth", "change"):
-            raise ValueError("`years` gjelder bare `growth` og `change`")
         return self
 
     def series_names(self) -> set[str]:

@@ -8,6 +8,7 @@ from fetchers.fhi import FhiClient
 from fetchers.fhi_query import check_series_against_dimensions, fhi_series
 from fetchers.jsonstat import parse_dataset
 from fetchers.ssb import SsbClient
+from fetchers.ssb_codes import check_series, metadata_categories, resolved_note
 from fetchers.ssb_extract import extract
 from fetchers.ssb_query import Selection, check_series_against_metadata, region_codes, selection_body
 from fetchers.udir import UdirClient
@@ -19,8 +20,9 @@ from monitor.core.model import Series
 
 
 def check_ssb_online(catalogue: Catalogue, client: SsbClient) -> tuple[int, list[str]]:
-    """Return (tables checked, problems): missing dimensions or value codes, discontinued tables, errors."""
-    problems: list[str] = []
+    """Return (tables checked, problems): missing dimensions or value codes, discontinued tables, errors; and, as
+    notes (`Findings`), the code each value chosen by label resolves to, so it can be pinned in the catalogue."""
+    problems = Findings()
     by_table: dict[str, list[tuple[str, str]]] = {}
     for indicator in catalogue.indicators:
         if not isinstance(indicator.fetch, SsbFetch):
@@ -32,7 +34,7 @@ def check_ssb_online(catalogue: Catalogue, client: SsbClient) -> tuple[int, list
     try:
         client.load_config()
     except FetchError as exc:
-        return 0, [f"SSB: {exc}"]
+        return 0, Findings([f"SSB: {exc}"])
     for table in sorted(by_table):
         try:
             metadata = json.loads(client.metadata(table))
@@ -55,6 +57,9 @@ def check_ssb_online(catalogue: Catalogue, client: SsbClient) -> tuple[int, list
                 series = fetch.series[name]
             for problem in check_series_against_metadata(series, metadata, catalogue.municipality):
                 problems.append(f"SSB {table}: {indicator_id} (serie {name}): {problem}")
+            resolved = check_series(series, metadata_categories(metadata)).resolved if series.by_label() else ()
+            if resolved:
+                problems.notes.append(resolved_note(table, f"{indicator_id} (serie {name})", resolved))
     problems += cross_check_ssb(catalogue, client)
     return len(by_table), problems
 
@@ -144,6 +149,15 @@ def check_fhi_online(catalogue: Catalogue, client: FhiClient) -> tuple[int, list
             for problem in check_series_against_dimensions(series, dimensions, catalogue.municipality):
                 problems.append(f"FHI {table}: {indicator_id} (serie {name}): {problem}")
     return len(by_table), problems
+
+
+class Findings(list[str]):
+    """The problems of an online check, with `notes`: what it found that is no problem (e.g. a code it resolved by
+    name), printed by `monitor validate --online` without counting as a deviation."""
+
+    def __init__(self, problems: list[str] | None = None, notes: list[str] | None = None) -> None:
+        super().__init__(problems or [])
+        self.notes: list[str] = notes or []
 
 
 def check_udir_online(catalogue: Catalogue, client: UdirClient) -> tuple[int, list[str]]:

@@ -23,7 +23,7 @@ from fetchers.ssb import SsbClient
 from fetchers.ssb_source import SsbSource
 from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.sources.derive import evaluate
-from monitor.core.errors import FetchError
+from monitor.core.errors import FetchError, IndicatorRefused
 from monitor.core.usertext import printable, unreadable_answer
 from monitor.core.model import Observation, RunRecord, Series, TableMeta
 from monitor.store.rawarchive import archive, read_archived
@@ -144,6 +144,7 @@ class IndicatorPlan:
         self.indicators = indicators_for(catalogue, source, only)
         self.tables = sorted({series.table for i in self.indicators for series in i.fetch.series.values()})  # type: ignore[union-attr]
         self.complete = only is None
+        self.refused: dict[str, list[tuple[str, str]]] = {}  # table → (indicator id, sentence): failed alone
 
     def observations(self, adapter: SourceAdapter, table: str, datasets_for: DatasetsFor) -> list[Observation]:
         """Every indicator value the table contributes to, derived values included."""
@@ -151,6 +152,7 @@ class IndicatorPlan:
         observations: list[Observation] = []
         waiting: list[str] = []
         deferred = False
+        answered = False  # an indicator of this table was derived from the answer (refused and deferred ones are not)
         for indicator in self.indicators:
             assert indicator.fetch is not None
             used = {series.table for series in indicator.fetch.series.values()}
@@ -167,25 +169,28 @@ class IndicatorPlan:
                             if dataset.updated:
                                 stamps.append(dataset.updated)
                     except Exception as exc:
-                        if series.table == table:
-                            raise  # this table's own answer: the table fails
-                        if isinstance(exc, OtherTableMissing):
-                            raise
+                        if series.table == table or isinstance(exc, (OtherTableMissing, IndicatorRefused)):
+                            raise  # this table's own answer: the table fails (or the indicator, when refused)
                         raise OtherTableMissing(series.table) from exc  # the other table's run reports it
+            except IndicatorRefused as refused:
+                if refused.table == table:  # a code or label its table lacks: this indicator alone fails
+                    self.refused.setdefault(table, []).append((indicator.id, str(refused)))
+                continue
             except LaterInRun:
                 deferred = True  # stored with its other table, later in this run
                 continue
             except OtherTableMissing:
                 waiting.append(indicator.id)  # its other table failed: only this indicator waits for it
                 continue
+            answered = True
             origin = f"{adapter.source}:{'+'.join(sorted(used))}"
             for period, point in evaluate(indicator.fetch.value, named).items():
                 observations.append(Observation(
                     indicator.id, municipality.current_code, period, point.value, point.status, origin,
                     source_updated=max(stamps) if stamps else None,
                 ))
-        if not observations and deferred and not waiting:
-            return []  # every indicator of this table also needs a table still to come in this run
+        if not observations and not waiting and (deferred or (self.refused.get(table) and not answered)):
+            return []  # every indicator of this table also needs a table still to come in this run, or failed alone
         if not observations:
             if waiting:
                 raise FetchError(
@@ -280,6 +285,7 @@ def fetch_source(
         except Exception as exc:  # whatever went wrong with this table's answer fails this table alone
             _fail(store, report, table, began, clock(), exc, archived)
             failed.add(table)
+            _record_refused(store, report, plan, table, began, clock)
             continue
         # A query the source found too large arrives in parts: the run lists every part's file and sha256.
         run = RunRecord(
@@ -290,6 +296,7 @@ def fetch_source(
         run_id, new = store.write_run(run, observations, table_meta=meta)
         _record(report, TableOutcome(table, "ok" if new else "unchanged", new=new, discontinued=meta.discontinued,
                                      run_id=run_id))
+        _record_refused(store, report, plan, table, began, clock)
     if deadlines is not None:
         adapter.client.deadline = None
     if plan.complete:
@@ -299,6 +306,20 @@ def fetch_source(
     report.tables.sort(key=lambda outcome: outcome.table)
     report.requests = adapter.requests
     return report
+
+
+def _record_refused(
+    store: Store, report: FetchReport, plan: FetchPlan, table: str, began: datetime, clock: Clock
+) -> None:
+    """Every indicator of the table that failed alone (IndicatorRefused: a code or label the table lacks): a failed
+    run of its own, target "<table>:<indicator id>", with its one sentence; the table's own run is separate."""
+    if not isinstance(plan, IndicatorPlan):
+        return
+    for indicator_id, sentence in plan.refused.pop(table, []):
+        target = f"{table}:{indicator_id}"
+        message = printable(sentence)
+        run_id = store.record_failure(RunRecord(report.source, target, began, clock()), message)
+        _record(report, TableOutcome(target, "failed", error=message, run_id=run_id))
 
 
 def fail_all(
