@@ -7,6 +7,8 @@ unexpected is a FetchError that says what changed (docs/fhi-udir.md §3.1):
 - `GET /Eksport` lists the open tables `[{EksportID, Beskrivelse, …}]`.
 - `GET /Eksport/{id}/filterVerdier` gives every filter value `{Filter: [{id, kode, navn, nivaa?, …}]}`;
   queries name the internal `id`, never the `kode` (-10 is "alle").
+- `GET /Eksport/{id}/filterStatus?filterId=EnhetID&filtre=TidID(…)` gives `{EnhetID: [id, …]}`, the units valid
+  for the filter (third-party use, source-evidence.md §5; the shape of each id is UNVERIFIED).
 - `GET /Eksport/{id}/sideData?filter=…` gives `[{JSONSider: n}]`, the number of pages.
 - `GET /Eksport/{id}/data?filter=…&sideNummer=n&format=0` gives one page: a JSON array of flat rows
   whose numbers are Norwegian strings ("7,8", "5 943"); "*" is suppressed (prikket).
@@ -61,6 +63,16 @@ class UdirClient(JsonApiClient):
             if not isinstance(entries, list) or not all(isinstance(e, dict) and "id" in e and "kode" in e for e in entries):
                 raise FetchError(f"{what}: filteret {name} er ikke en liste med id og kode ({_head(entries)})")
         return body
+
+    def valid_units(self, table: str, filters: str) -> set[int]:
+        """GET /Eksport/{id}/filterStatus?filterId=EnhetID&filtre=…: the EnhetIDs that have figures for the filter
+        (e.g. one school year), as `{"EnhetID": [id, …]}`."""
+        what = f"tabell {table} (filterStatus)"
+        body = self._get_any(f"/Eksport/{table}/filterStatus", what=what, params={"filterId": "EnhetID", "filtre": filters})
+        units = body.get("EnhetID") if isinstance(body, dict) else None
+        if not isinstance(units, list) or not all(str(unit).strip().lstrip("-").isdigit() for unit in units):
+            raise FetchError(f"{what}: uventet form, ventet {{\"EnhetID\": [id, …]}} ({_head(body)})")
+        return {int(str(unit).strip()) for unit in units}
 
     def page_count(self, table: str, filters: str) -> int:
         """GET /Eksport/{id}/sideData: the number of JSON pages the filter gives."""

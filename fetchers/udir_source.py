@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from fetchers.jsonstat import Dataset, JsonStatError
-from fetchers.meaning import LabelOf, meaning_problems, require_meaning
+from fetchers.meaning import LabelOf, meaning_problems, normalised, require_meaning
 from fetchers.udir import ALL, DIMENSIONS, MISSING, SUPPRESSED, UdirClient, filter_text, rows_dataset, school_year
 from monitor.core.fetchspec import CatalogueView, Municipality, UdirFetch, UdirSeries
 from monitor.core.errors import FetchError
@@ -65,8 +65,9 @@ def build_filters(
             f"tabell {table}: finner ikke {municipality.name} ({'/'.join(reversed(codes))}) blant EnhetID på kommunenivå"
         )
     filters: dict[str, list[int]] = {"TidID": tid, "EnhetID": sorted(units)}
+    resolved = [resolve_codes(table, values, one) for one in series]
     for name in ("TrinnID", "SpoersmaalID"):
-        wanted = list(dict.fromkeys(one.select[name] for one in series if name in one.select))
+        wanted = list(dict.fromkeys(codes[name] for codes in resolved if name in codes))
         if not wanted:
             continue
         if name not in values:
@@ -83,6 +84,45 @@ def build_filters(
                 raise FetchError(f"tabell {table}: {name} har ikke lenger verdien {ALL} (alle)")
             filters[name] = [ALL]
     return filters
+
+
+def resolve_codes(table: str, values: dict[str, list[dict[str, Any]]], series: UdirSeries) -> dict[str, str]:
+    """Filter → the `kode` the series selects: as the catalogue gives it, or looked up by its name (`UdirByLabel`).
+
+    A name that matches no entry, or more than one, is a FetchError naming the filter, the name and what is there.
+    """
+    codes = series.by_code()
+    for name, wanted in series.by_label().items():
+        if name not in values:
+            raise FetchError(f"tabell {table}: filterVerdier mangler filteret {name}")
+        candidates = [entry for entry in values[name] if str(entry.get("kode", "")).strip().startswith(wanted.code_prefix)]
+        found = [entry for entry in candidates if normalised(str(entry.get("navn", ""))) == normalised(wanted.label)]
+        kind = f" med kode som begynner med {wanted.code_prefix}" if wanted.code_prefix else ""
+        if not found:
+            known = ", ".join(f"«{str(entry.get('navn', '')).strip()}»" for entry in candidates[:12]) or "ingen"
+            raise FetchError(
+                f"tabell {table}: finner ingen {name}{kind} som heter «{wanted.label}» i filterVerdier (har {known}); "
+                "Udir kan ha gitt indeksen nytt navn"
+            )
+        if len(found) > 1:
+            several = ", ".join(str(entry.get("kode")).strip() for entry in found)
+            raise FetchError(
+                f"tabell {table}: {len(found)} {name}-verdier{kind} heter «{wanted.label}» ({several}); "
+                "katalogen må velge én med kode"
+            )
+        codes[name] = str(found[0]["kode"]).strip()
+    return codes
+
+
+def resolution_text(series: list[UdirSeries], values: dict[str, list[dict[str, Any]]]) -> str | None:
+    """What the names resolved to, for the run log and `validate --online`: «Trivsel» = EUIndeks_1379 (id -40)."""
+    seen: dict[str, None] = {}
+    for one in series:
+        codes = resolve_codes(one.table, values, one)
+        for name, wanted in one.by_label().items():
+            ids = [entry.get("id") for entry in values.get(name) or [] if str(entry.get("kode", "")).strip() == codes[name]]
+            seen.setdefault(f"{name} «{wanted.label}» = {codes[name]} (id {ids[0]})")
+    return "; ".join(seen) or None
 
 
 def _id(table: str, name: str, entry: dict[str, Any]) -> int:
@@ -117,6 +157,8 @@ class UdirSource:
         self.catalogue = catalogue
         self.by_table = udir_series(catalogue)
         self._periods: dict[str, tuple[str, str]] = {}
+        self._values: dict[str, dict[str, list[dict[str, Any]]]] = {}  # export id → filterVerdier, once per run
+        self._resolved: dict[str, str | None] = {}  # table → what its names resolved to
 
     @property
     def requests(self) -> int:
@@ -156,16 +198,20 @@ class UdirSource:
             series = [one for _, _, one in self.by_table.get(table, [])]
             if not series:
                 raise FetchError(f"tabell {table}: ingen indikator henter fra tabellen")
-            values = self.client.filter_values(table)
+            export = series[0].export
+            if export not in self._values:
+                self._values[export] = self.client.filter_values(export)
+            values = self._values[export]
             filters = build_filters(table, values, series, self.catalogue.municipality)
             self._periods[table] = (str(filters["TidID"][0]), str(filters["TidID"][-1]))
+            self._resolved[table] = resolution_text(series, values)
             text = filter_text(filters)
-            pages = self.client.page_count(table, text)
+            pages = self.client.page_count(export, text)
             if pages < 1:
                 raise FetchError(f"tabell {table}: sideData sier 0 sider – ingen rader for filteret {text}")
             if pages > MAX_PAGES:
                 raise FetchError(f"tabell {table}: sideData sier {pages} sider; filteret {text} ble trolig ikke brukt")
-            bodies = [self.client.data_page(table, text, page) for page in range(1, pages + 1)]
+            bodies = [self.client.data_page(export, text, page) for page in range(1, pages + 1)]
             self._check(table, bodies, series)
             return bodies
 
@@ -203,9 +249,10 @@ class UdirSource:
             return extract(dataset, series, municipality)
 
     def table_meta(self, table: str, dataset: Dataset, listed: TableMeta | None) -> TableMeta:
-        """The school years asked for (TidID); Udir gives no publication stamp."""
+        """The school years asked for (TidID) and what the names resolved to (the label); Udir gives no publication stamp."""
         first, last = self._periods.get(table, (None, None))
-        return TableMeta(self.source, table, label=listed.label if listed else None, first_period=first, last_period=last)
+        label = listed.label if listed else self._resolved.get(table)
+        return TableMeta(self.source, table, label=label, first_period=first, last_period=last)
 
 
 def extract(dataset: Dataset, series: UdirSeries, municipality: Municipality) -> Series:
@@ -223,8 +270,11 @@ def extract(dataset: Dataset, series: UdirSeries, municipality: Municipality) ->
             "API-et kan ha endret seg"
         )
     codes = {f"3:{entry.code}": entry.code for entry in municipality.codes}
-    grade = series.select.get("TrinnID")
-    question = series.select.get("SpoersmaalID")
+    chosen = {**series.by_code(), **rows_codes(dataset, series)}
+    if any(name not in chosen for name in series.by_label()):
+        return {}  # this page has no rows of the named index
+    grade = chosen.get("TrinnID")
+    question = chosen.get("SpoersmaalID")
     found: dict[int, dict[str, list[Point]]] = {}
     for (unit, year_name, trinn, spoersmaal, _, _, measure), value, status in dataset.cells():
         if measure != series.measure or unit not in codes or (value is None and status is None):
@@ -256,6 +306,26 @@ def extract(dataset: Dataset, series: UdirSeries, municipality: Municipality) ->
 ROW_DIMENSION = {"TrinnID": "Trinn", "SpoersmaalID": "Spoersmaal"}  # a filter → its dimension in rows_dataset
 
 
+def rows_codes(dataset: Dataset, series: UdirSeries) -> dict[str, str]:
+    """Filter → code for the filters the series chooses by name, read from the rows' own labels (the query asked for
+    the code filterVerdier gave that name; the rows carry it under the same name, at most once). A page without such
+    rows leaves the filter out."""
+    codes: dict[str, str] = {}
+    for name, wanted in series.by_label().items():
+        labels = dataset.labels.get(ROW_DIMENSION[name]) or {}
+        found = [
+            code for code, label in labels.items()
+            if code.startswith(wanted.code_prefix) and normalised(label) == normalised(wanted.label)
+        ]
+        if len(found) > 1:
+            raise FetchError(
+                f"tabell {series.table}: svaret har {len(found)} {name}-koder som heter «{wanted.label}» ({', '.join(found)})"
+            )
+        if found:
+            codes[name] = found[0]
+    return codes
+
+
 def rows_label_of(dataset: Dataset) -> LabelOf:
     """The label the data rows give a filter's code (Trinnnavn; Spoersmaalnavn, or Spoersmaalgruppe for an index)."""
 
@@ -277,33 +347,48 @@ def filter_label_of(values: dict[str, list[dict[str, Any]]]) -> LabelOf:
     return label_of
 
 
-def check_table(client: UdirClient, catalogue: CatalogueView, table: str, open_tables: set[str]) -> list[str]:
+def check_table(
+    client: UdirClient, catalogue: CatalogueView, table: str, open_tables: set[str], notes: list[str] | None = None,
+) -> list[str]:
     """`validate --online` for one table: still open, every series' codes in filterVerdier with the catalogue's labels
-    (`navn`; Udir states no unit, so none is checked), its column in the rows.
+    (`navn`; Udir states no unit, so none is checked), the names resolved to exactly one code (added to `notes`),
+    the kommune's EnhetID valid in the newest school year (filterStatus), its column in the rows.
 
-    Costs three requests: filterVerdier, and sideData and one page for the newest school year.
+    Costs four requests: filterVerdier, filterStatus, and sideData and one page for the newest school year.
     """
     entries = udir_series(catalogue).get(table, [])
-    if table not in open_tables:
+    export = entries[0][2].export if entries else table.split("/")[0]
+    if export not in open_tables:
         return [f"tabellen står ikke lenger i Udirs liste over åpne eksporttabeller (/Eksport: {', '.join(sorted(open_tables))})"]
-    values = client.filter_values(table)
-    problems: list[str] = []
+    values = client.filter_values(export)
+    found: dict[tuple[str, str], list[str]] = {}  # (indicator, problem) → its series: one line for all of them
     for indicator, name, one in entries:
         try:
             build_filters(table, values, [one], catalogue.municipality)
         except FetchError as exc:
-            problems.append(f"{indicator} (serie {name}): {str(exc).removeprefix(f'tabell {table}: ')}")
+            found.setdefault((indicator, str(exc).removeprefix(f"tabell {table}: ")), []).append(name)
             continue
         for problem in meaning_problems(one.expected_labels(), filter_label_of(values)):
-            problems.append(f"{indicator} (serie {name}): {problem}")
+            found.setdefault((indicator, problem), []).append(name)
+    problems = [f"{indicator} (serie {', '.join(names)}): {problem}" for (indicator, problem), names in found.items()]
     if problems:
         return problems
-    filters = build_filters(table, values, [one for _, _, one in entries], catalogue.municipality)
+    series = [one for _, _, one in entries]
+    resolved = resolution_text(series, values)
+    if resolved and notes is not None:
+        notes.append(f"Udir {table}: {resolved}")
+    filters = build_filters(table, values, series, catalogue.municipality)
     filters["TidID"] = filters["TidID"][-1:]
+    valid = client.valid_units(export, filter_text({"TidID": filters["TidID"]}))
+    if not set(filters["EnhetID"]) & valid:
+        return [
+            f"{catalogue.municipality.name} (EnhetID {', '.join(str(unit) for unit in filters['EnhetID'])}) er ikke gyldig "
+            f"i det nyeste skoleåret ({filters['TidID'][0]}) ifølge filterStatus"
+        ]
     text = filter_text(filters)
-    if client.page_count(table, text) < 1:
+    if client.page_count(export, text) < 1:
         return [f"ingen rader for {catalogue.municipality.name} i det nyeste skoleåret ({filters['TidID'][0]})"]
-    dataset = rows_dataset(client.data_page(table, text, 1), f"tabell {table} (side 1)")
+    dataset = rows_dataset(client.data_page(export, text, 1), f"tabell {table} (side 1)")
     for indicator, name, one in entries:
         try:
             points = extract(dataset, one, catalogue.municipality)

@@ -101,6 +101,8 @@ def validate(ctx: click.Context, path: Path | None, online: bool) -> None:
             tables, problems = check_online(settings, catalogue, name)
             for problem in problems:
                 click.echo(problem, err=True)
+            for note in getattr(problems, "notes", []):  # what the check resolved, no deviation (online.Findings)
+                click.echo(note)
             click.echo(f"{spec.label}: {tables} tabeller sjekket mot {spec.checked_against} hos {url}; {len(problems)} avvik.")
             found += len(problems)
         if found:

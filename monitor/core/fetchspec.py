@@ -229,33 +229,47 @@ class SsbSeries(BaseModel):
 class Derive(BaseModel):
     """A named transform over series: never an evaluated string.
 
-    growth: (x[t] / x[t-1] - 1) * 100; change: x[t] - x[t-1]; ratio: a / b * factor;
-    share: a / b * 100; sum: a + b + …; scale: x * factor + offset (offset only for scale, e.g.
-    100 - x as factor -1, offset 100).
+    growth: (x[t] / x[t-n] - 1) * 100; change: x[t] - x[t-n], with n = `years` (default 1; e.g. 4 for an
+    election against the same election four years before); ratio: a / b * factor; share: a / b * 100;
+    sum: a + b + …; scale: x * factor + offset (offset only for scale, e.g. 100 - x as factor -1, offset 100);
+    merge: the union of two or more series whose periods do not overlap (e.g. kommunestyrevalg and
+    stortingsvalg years); a period in more than one of them fails the fetch rather than choosing one;
+    weighted_mean: (a·wa + b·wb + …) / (wa + wb + …) with `weights` [wa, wb, …] (one per `of`; without
+    `weights`, the plain mean), e.g. two grades' scores weighted by their numbers of respondents.
     """
 
     model_config = _STRICT
 
-    op: Literal["growth", "change", "ratio", "share", "sum", "scale"]
+    op: Literal["growth", "change", "ratio", "share", "sum", "scale", "merge", "weighted_mean"]
     of: list[Expr] = Field(min_length=1)
     factor: float = 1.0
     offset: float = 0.0
+    years: int = Field(default=1, ge=1, le=50)  # growth/change: how many years back the base period is
+    weights: list[Expr] = []  # weighted_mean only: one weight series per `of`
 
     @model_validator(mode="after")
     def _arity(self) -> Derive:
         wanted = {"growth": 1, "change": 1, "scale": 1, "ratio": 2, "share": 2}.get(self.op)
         if wanted is not None and len(self.of) != wanted:
             raise ValueError(f"`{self.op}` tar {wanted} argument(er), fikk {len(self.of)}")
-        if self.op == "sum" and len(self.of) < 2:
-            raise ValueError("`sum` tar minst 2 argumenter")
+        if self.op in ("sum", "merge") and len(self.of) < 2:
+            raise ValueError(f"`{self.op}` tar minst 2 argumenter")
         if self.offset != 0.0 and self.op != "scale":
             raise ValueError("`offset` gjelder bare `scale`")
+        if self.years != 1 and self.op not in ("growth", "change"):
+            raise ValueError("`years` gjelder bare `growth` og `change`")
+        if self.weights and self.op != "weighted_mean":
+            raise ValueError("`weights` gjelder bare `weighted_mean`")
+        if self.op == "weighted_mean" and self.weights and len(self.weights) != len(self.of):
+            raise ValueError(
+                f"`weighted_mean` tar én vekt per argument: {len(self.of)} argumenter, {len(self.weights)} vekter"
+            )
         return self
 
     def series_names(self) -> set[str]:
         """Every series name the expression uses."""
         names: set[str] = set()
-        for item in self.of:
+        for item in [*self.of, *self.weights]:
             names |= {item} if isinstance(item, str) else item.series_names()
         return names
 
@@ -391,15 +405,32 @@ class FhiFetch(BaseModel):
 UdirFilter = Literal["TrinnID", "SpoersmaalID"]
 
 
+class UdirByLabel(BaseModel):
+    """A filter value chosen by its name: the one entry of filterVerdier whose `navn` is `label` (compared
+    case-insensitively, whitespace normalised, whole name) and whose `kode` begins with `code_prefix`.
+
+    For a code no evidence has shown (the EUG indices «Vurdering for læring», «Motivasjon»): the fetch looks the
+    code up on every run, so no guessed code is ever sent; no match, or more than one, fails that query alone.
+    """
+
+    model_config = _STRICT
+
+    label: str = Field(min_length=1)
+    code_prefix: str = ""  # e.g. "EUIndeks_": an index, never a single question of the same name
+
+
 class UdirSeries(BaseModel):
     """One series from one table of Udir's statistikkbank export API v2 (Elevundersøkelsen).
 
-    `table` is the export id ("150" EUG-Mobbing, "148" EUG-Indikator). `measure` is the column of the
-    response rows that holds the value ("AndelMobbet", "Score"). `select` names filter values by their
-    `kode` in the table's filterVerdier: `TrinnID` the grade ("7", "10"), `SpoersmaalID` the question or
-    index ("EUIndeks_1398" is the index «Mobbing på skolen»). The numeric ids the API wants are looked up
-    by those codes on every run, so a renumbering at Udir does not break the query, and a code Udir drops
-    fails the run loudly.
+    `table` is the export id ("150" EUG-Mobbing, "148" EUG-Indikator), optionally with a query name after a slash
+    ("148/trivsel"): series with the same `table` are one query and one run-log entry, so a table shared by
+    several indicators can be asked once per indicator, and one failing (a renamed index) leaves the others.
+    `measure` is the column of the response rows that holds the value ("AndelMobbet", "Score", "AntallBesvart").
+    `select` names filter values by their `kode` in the table's filterVerdier: `TrinnID` the grade ("7", "10"),
+    `SpoersmaalID` the question or index ("EUIndeks_1398" is the index «Mobbing på skolen»), or by their name
+    (`{label: "Motivasjon", code_prefix: "EUIndeks_"}`, see `UdirByLabel`). The numeric ids the API wants are
+    looked up on every run, so a renumbering at Udir does not break the query, and a code Udir drops fails the
+    run loudly.
 
     Kommune: the EnhetID at level 3 (kommune) whose `kode` is one of the kommune's numbers (3203, and
     3025/0220 where Udir still lists them); KjoennID and EierformID are pinned to -10 (alle).
@@ -410,21 +441,38 @@ class UdirSeries(BaseModel):
 
     model_config = _STRICT
 
-    table: str = Field(pattern=r"^\d{1,4}$")
+    table: str = Field(pattern=r"^\d{1,4}(/[a-z][a-z0-9_]*)?$")
     measure: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9]*$")
-    select: dict[UdirFilter, Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+    select: dict[UdirFilter, Annotated[str, Field(min_length=1)] | UdirByLabel] = Field(min_length=1)
     first_year: int = Field(default=2021, ge=1990, le=2100)
     # what the selected codes mean: Udir's `navn` of each (see `Labels`). Udir states no unit: there is no `unit`.
+    # A filter chosen by label has its label already; it is not repeated here.
     labels: dict[UdirFilter, str] = {}
 
     @model_validator(mode="after")
     def _labels_selected(self) -> UdirSeries:
-        _check_labels({str(name): label for name, label in self.labels.items()}, self.select)
+        twice = sorted(set(self.labels) & set(self.by_label()))
+        if twice:
+            raise ValueError(f"`labels.{twice[0]}`: filteret velges alt med `label` i `select`")
+        _check_labels({str(name): label for name, label in self.labels.items()}, self.by_code())
         return self
 
+    @property
+    def export(self) -> str:
+        """The export table's id, without the query name ("148/trivsel" → "148")."""
+        return self.table.split("/")[0]
+
+    def by_code(self) -> dict[str, str]:
+        """The filters `select` names by code."""
+        return {str(name): chosen for name, chosen in self.select.items() if isinstance(chosen, str)}
+
+    def by_label(self) -> dict[str, UdirByLabel]:
+        """The filters `select` names by label."""
+        return {str(name): chosen for name, chosen in self.select.items() if isinstance(chosen, UdirByLabel)}
+
     def expected_labels(self) -> list[tuple[str, str, str]]:
-        """(filter, code, expected label) for every labelled filter of `select`."""
-        return expected_labels({str(name): label for name, label in self.labels.items()}, self.select)
+        """(filter, code, expected label) for every labelled filter of `select` chosen by code."""
+        return expected_labels({str(name): label for name, label in self.labels.items()}, self.by_code())
 
 
 class UdirFetch(BaseModel):
@@ -448,8 +496,13 @@ def _fetch_kind(value: Any) -> str:
     return str(getattr(value, "kind", "ssb"))
 
 
+from monitor.core.fetchspec_miljodir import MiljodirFetch  # noqa: E402  (imports nothing from here)
+
+from monitor.core.fetchspec_barnehagefakta import BarnehagefaktaFetch  # noqa: E402  (imports nothing from here)
+
 FetchSpec = Annotated[
-    Annotated[SsbFetch, Tag("ssb")] | Annotated[FhiFetch, Tag("fhi")] | Annotated[UdirFetch, Tag("udir")],
+    Annotated[SsbFetch, Tag("ssb")] | Annotated[FhiFetch, Tag("fhi")] | Annotated[UdirFetch, Tag("udir")]
+    | Annotated[MiljodirFetch, Tag("miljodir")] | Annotated[BarnehagefaktaFetch, Tag("barnehagefakta")],
     Discriminator(_fetch_kind),
 ]
 

@@ -1,4 +1,5 @@
-"""Derived indicators: the catalogue's named transforms (growth, change, ratio, share, sum, scale, merge) over series."""
+"""Derived indicators: the catalogue's named transforms (growth, change, ratio, share, sum, scale, merge, weighted_mean)
+over series."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ def _evaluate(expr: Derive, series: dict[str, Series]) -> Series:
         return _over_previous(expr, inputs[0])
     if expr.op == "merge":
         return _merge(inputs)
+    if expr.op == "weighted_mean":
+        return _weighted_mean(inputs, [evaluate(item, series) for item in expr.weights])
     periods = set(inputs[0])
     for other in inputs[1:]:
         periods &= set(other)
@@ -89,3 +92,30 @@ def _merge(inputs: list[Series]) -> Series:
             )
         result.update(given)
     return dict(sorted(result.items()))
+
+
+def _weighted_mean(inputs: list[Series], weights: list[Series]) -> Series:
+    """Σ x·w / Σ w per period every input and weight has (equal weights when none are given).
+
+    A status in any value or weight carries through (a suppressed grade never counts as zero, and the other grade
+    alone is not the combined figure); weights that sum to zero give NOT_POSSIBLE.
+    """
+    weights = weights or [{period: Point(1.0) for period in given} for given in inputs]
+    periods = set(inputs[0])
+    for other in [*inputs[1:], *weights]:
+        periods &= set(other)
+    result: Series = {}
+    for period in sorted(periods):
+        points = [given[period] for given in inputs]
+        masses = [given[period] for given in weights]
+        hidden = next((point for point in [*points, *masses] if point.value is None), None)
+        if hidden is not None:
+            result[period] = Point(None, hidden.status)
+            continue
+        total = sum(mass.value for mass in masses if mass.value is not None)
+        if total == 0:
+            result[period] = Point(None, NOT_POSSIBLE)
+            continue
+        weighted = sum((point.value or 0.0) * (mass.value or 0.0) for point, mass in zip(points, masses))
+        result[period] = Point(weighted / total)
+    return result

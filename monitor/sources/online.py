@@ -7,6 +7,7 @@ import json
 from fetchers.fhi import FhiClient
 from fetchers.fhi_query import check_series_against_dimensions, fhi_series
 from fetchers.jsonstat import parse_dataset
+from fetchers.miljodir_source import MiljodirClient, check_workbook
 from fetchers.ssb import SsbClient
 from fetchers.ssb_codes import check_series, metadata_categories, resolved_note
 from fetchers.ssb_extract import extract
@@ -17,6 +18,7 @@ from monitor.catalogue.indicators import Catalogue, FhiSeries, SsbFetch, SsbSeri
 from monitor.core.errors import FetchError
 from monitor.core.fetchspec import Municipality
 from monitor.core.model import Series
+from monitor.sources.feeds import feed_view
 
 
 def check_ssb_online(catalogue: Catalogue, client: SsbClient) -> tuple[int, list[str]]:
@@ -24,7 +26,7 @@ def check_ssb_online(catalogue: Catalogue, client: SsbClient) -> tuple[int, list
     notes (`Findings`), the code each value chosen by label resolves to, so it can be pinned in the catalogue."""
     problems = Findings()
     by_table: dict[str, list[tuple[str, str]]] = {}
-    for indicator in catalogue.indicators:
+    for indicator in feed_view(catalogue).indicators:  # control blocks too, under their control key
         if not isinstance(indicator.fetch, SsbFetch):
             continue
         for name, series in indicator.fetch.series.items():
@@ -48,7 +50,7 @@ def check_ssb_online(catalogue: Catalogue, client: SsbClient) -> tuple[int, list
         if extension.get("discontinued"):
             problems.append(f"SSB {table}: tabellen er avsluttet (discontinued) hos SSB – finn etterfølgeren")
         for indicator_id, name in by_table[table]:
-            fetch = catalogue.get(indicator_id).fetch
+            fetch = feed_view(catalogue).get(indicator_id).fetch
             assert isinstance(fetch, SsbFetch)
             if name == CROSS_CHECK:
                 assert fetch.cross_check is not None
@@ -161,19 +163,27 @@ class Findings(list[str]):
 
 
 def check_udir_online(catalogue: Catalogue, client: UdirClient) -> tuple[int, list[str]]:
-    """Return (tables checked, problems): each Udir export table still open, its filter codes and its value column."""
+    """Return (tables checked, problems): each Udir export table still open, its filter codes, the codes it resolves
+    by name (as notes, see `Findings`), the kommune valid in the newest school year and its value column."""
     tables = sorted(udir_series(catalogue))
     if not tables:
-        return 0, []
+        return 0, Findings()
     try:
         open_tables = {str(entry.get("EksportID")) for entry in client.tables()}
     except FetchError as exc:
-        return 0, [f"Udir: {exc} – {unstable_hint([])}"]
-    problems: list[str] = []
+        return 0, Findings([f"Udir: {exc} – {unstable_hint([])}"])
+    problems = Findings()
     for table in tables:
         try:
-            found = check_table(client, catalogue, table, open_tables)
+            found = check_table(client, catalogue, table, open_tables, problems.notes)
         except FetchError as exc:
             found = [str(exc).removeprefix(f"tabell {table}: ")]
         problems += [f"Udir {table}: {problem}" for problem in found]
     return len(tables), problems
+
+
+def check_miljodir_online(catalogue: Catalogue, client: MiljodirClient) -> tuple[int, list[str]]:
+    """Return (workbooks checked, problems) for Miljødirektoratet's workbook: downloaded, the answer an XLSX file, its
+    sheet and columns as the catalogue says; the years and the number of the kommune's rows it holds as notes."""
+    tables, problems, notes = check_workbook(catalogue, client)
+    return tables, Findings(problems, notes)

@@ -9,6 +9,7 @@ bodies are Udir's::
         server.inject("/Eksport/150/data", "http503", times=1)
 
 Endpoints (docs/fhi-udir.md §3.1): ``GET /Eksport``, ``/Eksport/{id}/filterVerdier``,
+``/Eksport/{id}/filterStatus?filterId=EnhetID&filtre=…`` (``{"EnhetID": [id, …]}``: the units with rows for the filter),
 ``/Eksport/{id}/sideData?filter=…`` (``[{"JSONSider": n}]``) and ``/Eksport/{id}/data?filter=…&sideNummer=n&format=0``
 (one page of flat rows, with ``Sidenummer``, ``RaderSide`` and ``RaderTotalt`` added). The filter syntax is
 the real one: ``Name(v1_v2)_Name2(v)``; ids are looked up in the table's filterVerdier (``TidID`` by the
@@ -128,6 +129,8 @@ class FakeUdir(FakePxWebApi):
                     raise Problem(404, "Ikke funnet", f"Eksport {parts[1]} finnes ikke")
                 if parts[2] == "filterVerdier":
                     return self._json(table["filters"])
+                if parts[2] == "filterStatus":
+                    return self._json(self._status(table, params.get("filterId"), params.get("filtre")))
                 if parts[2] in ("sideData", "data"):
                     rows = self._select(table, params.get("filter"))
                     pages = math.ceil(len(rows) / self.page_size)
@@ -140,6 +143,14 @@ class FakeUdir(FakePxWebApi):
                     extra = {"Sidenummer": number, "RaderSide": len(page), "RaderTotalt": len(rows)}
                     return self._json([{**row, **extra} for row in page])
         raise Problem(404, "Ikke funnet", f"Ingen tjeneste på {path}")
+
+    def _status(self, table: dict[str, Any], name: str | None, text: str | None) -> dict[str, list[int]]:
+        """filterStatus: the ids of `name` (only EnhetID here) that have rows for the filter."""
+        if name != "EnhetID":
+            raise Problem(400, "Feil i forespørselen", "Bare filterId=EnhetID finnes i denne falske tjenesten")
+        rows = self._select(table, text)
+        units = [entry for entry in table["filters"]["EnhetID"] if entry.get("nivaa") != 0]
+        return {"EnhetID": [entry["id"] for entry in units if any(_id_test(name, [entry])(row) for row in rows)]}
 
     def _select(self, table: dict[str, Any], text: str | None) -> list[dict[str, Any]]:
         if not text:
