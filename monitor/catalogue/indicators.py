@@ -18,11 +18,12 @@ from pydantic import (
 
 from monitor.core.fetchspec import Derive, Expr, FetchSpec, FhiFetch, FhiSeries, PeriodMap, SsbFetch, SsbRegion, SsbSeries
 from monitor.core.fetchspec import Municipality, UdirFetch, UdirSeries
+from monitor.core.fetchspec_control import SsbControl
 
 __all__ = [
     "BandsTarget", "Catalogue", "Derive", "Direction", "Expr", "FetchSpec", "FhiFetch", "FhiSeries", "Frequency", "Indicator",
     "Municipality", "PeriodMap", "Placeholder", "ProgressSettings", "Retired", "Source", "SourceKind", "SourceOwner", "SsbFetch", "SsbRegion",
-    "SsbSeries", "Target", "ThresholdTarget", "TrajectoryTarget", "UdirFetch", "UdirSeries", "Unit", "load_catalogue",
+    "SsbControl", "SsbSeries", "Target", "ThresholdTarget", "TrajectoryTarget", "UdirFetch", "UdirSeries", "Unit", "load_catalogue",
 ]
 from monitor.catalogue.yamlpos import LineMap, read_mapping, validate_located
 
@@ -203,6 +204,8 @@ class Indicator(BaseModel):
     # bokmål, shown on the indicator page and in /api/indicators/<id>
     definition_note: str | None = Field(default=None, min_length=1)
     fetch: FetchSpec | None = None  # how an online indicator is fetched (required for kind ssb)
+    # a control figure: fetched and stored beside the (imported) value, never the value (monitor.core.fetchspec_control)
+    control: SsbControl | None = None
 
     @field_validator("name", "area", "hovedmal", "delmal")
     @classmethod
@@ -254,6 +257,11 @@ class Indicator(BaseModel):
         """How the data arrives, as shown by `monitor status`."""
         return f"fetch:{self.fetch.kind}" if self.fetch is not None else "import"
 
+
+    @property
+    def control_source(self) -> str | None:
+        """The source of the indicator's control figure ("ssb"), or None without one."""
+        return self.control.kind if self.control is not None else None
 
 class Placeholder(BaseModel):
     """A table row that is not an indicator yet ("Indikator under utvikling", "Rapporteres kvalitativt")."""

@@ -25,6 +25,7 @@ from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.core.errors import MonitorError
 from monitor.core.logs import TEXT_FORMAT, setup_logging
 from monitor.evaluate.indicator import STATE_WORDS, TARGET_WORDS, State
+from monitor.report.controls import control_summaries
 from monitor.store.fetchrequests import run_pending
 from monitor.catalogue.kostra import KostraCatalogue, kostra_path_for, load_kostra
 from monitor.service.lock import acquire, heartbeat, release
@@ -54,8 +55,10 @@ def check(fmt: str) -> None:
         store.require_current_schema()
         now = _now(settings)
         evaluations = evaluate_all(catalogue, store, now.date(), now, ZoneInfo(settings.timezone))
+        controls = control_summaries(catalogue, store)  # each control figure beside its value (issue 20)
     if fmt == "json":
-        click.echo(json.dumps([e.as_dict() for e in evaluations], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([{**e.as_dict(), "control": controls.get(e.id)} for e in evaluations],
+                              ensure_ascii=False, indent=2))
     else:
         for e in evaluations:
             late = f" ({e.late_days} d)" if e.late_days else ""

@@ -24,6 +24,19 @@ MISSING_STATUSES = frozenset({"..", "...", NO_VALUE})  # no figure (yet): the pe
 KNOWN_STATUSES = frozenset(SSB_SYMBOLS) | frozenset(STATUS_WORDS)
 
 
+CONTROL_KEY_SUFFIX = ":kontroll"
+
+
+def control_key(indicator_id: str) -> str:
+    """The store's series key of an indicator's control figure (issue 20; the catalogue's `control` block).
+
+    A control figure is stored as observations under this key, never under the indicator's id: an id is only
+    [a-z0-9_], so everything that reads an indicator's vintages by its id (evaluation, targets, progress, exports)
+    never sees it, and there is no second kind of observation.
+    """
+    return f"{indicator_id}{CONTROL_KEY_SUFFIX}"
+
+
 def period_year(period: str) -> int:
     """The year a period ends in: "2022" → 2022, "2018-2020" → 2020."""
     return int(period[-4:])

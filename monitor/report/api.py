@@ -13,6 +13,7 @@ from monitor.catalogue.indicators import Catalogue, Indicator
 from monitor.evaluate.indicator import Evaluation
 from monitor.core.model import period_year
 from monitor.core.model import NO_VALUE, NOT_MEASURED, PENDING, SSB_SYMBOLS, STATUS_WORDS, Vintage
+from monitor.report.controls import control_figures
 from monitor.store.database import Store
 
 # JSON-stat status symbols. SSB's own symbols pass through verbatim; the handlingsprogram's two words
@@ -111,6 +112,7 @@ def indicator_detail(
             {"period": period, "latest": vintage_dict(held[-1]), "vintages": [vintage_dict(v) for v in held]}
             for period, held in _by_period(vintages).items()
         ],
+        "control": figures.as_dict() if (figures := control_figures(catalogue, store, indicator, vintages)) else None,
         "fetch_history": [{name: run.get(name) for name in RUN_FIELDS} for run in runs],
         "fetch_history_limit": HISTORY_LIMIT,
     }

@@ -13,8 +13,9 @@ from monitor.catalogue.indicators import Catalogue, FhiFetch, Indicator, Traject
 from monitor.evaluate.indicator import BASELINE_VINTAGE, short_label, show, show_target
 from monitor.core.model import period_year
 from monitor.evaluate.progress import Progress
-from monitor.core.model import TableMeta, Vintage
+from monitor.core.model import TableMeta, Vintage, control_key
 from monitor.core.numbers import format_value
+from monitor.report.controls import ControlFigures, control_figures
 from monitor.report.readmodel import SOURCE_WORDS, IndicatorLine, SeriesPoint, area_slug, indicator_line
 from monitor.report.status import describe_status
 from monitor.sources.registry import SOURCES, label
@@ -85,6 +86,7 @@ class IndicatorPage:
     last_import: str | None  # UTC ISO of the newest import that wrote a vintage (for imported indicators)
     frequency: str
     direction: str
+    control: ControlFigures | None = None  # the control figure beside the value (issue 20), when the catalogue has one
 
     @property
     def indicator(self) -> Indicator:
@@ -241,6 +243,16 @@ def indicator_page(catalogue: Catalogue, store: Store, indicator_id: str, now: d
         for run in store.runs_touching(source, tables, indicator.id)
     ]
     imports = [run["finished_at"] for run in runs if run["source"] != source and run["source"] != "baseline"]
+    control = control_figures(catalogue, store, indicator, vintages)
+    if control is not None:  # the control tables' runs too (a failure there is a note, not the value's failure)
+        known_runs = {run["id"] for run in runs}
+        runs += [
+            dict(run, error_words=failure_sentence(label(run["source"]), run["error"]) if run["outcome"] == "failed" else None,
+                 source_words=source_words(run["source"]))
+            for run in store.runs_touching(control.source, control.tables, control_key(indicator.id))
+            if run["id"] not in known_runs
+        ]
+        runs.sort(key=lambda run: -run["id"])
     printed = [
         SeriesPoint(v.period, v.value, show(indicator, v.value))
         for v in sorted(vintages, key=lambda v: period_year(v.period))
@@ -254,4 +266,5 @@ def indicator_page(catalogue: Catalogue, store: Store, indicator_id: str, now: d
         source_page=SOURCE_PAGES.get(page_source) if page_source else None,
         runs=runs, last_import=max(imports) if imports else None,
         frequency=FREQUENCY_WORDS[indicator.frequency.value], direction=DIRECTION_WORDS[indicator.direction.value],
+        control=control,
     )

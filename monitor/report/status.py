@@ -26,6 +26,7 @@ class StatusRow:
     path: str  # "fetch:ssb", "fetch:fhi", "fetch:udir" or "import"
     last_value_period: str | None  # the latest period that has a number
     last_value: float | None
+    control: str | None = None  # the source of its control figure ("ssb"; issue 20), beside an imported value
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -70,6 +71,7 @@ def status_rows(catalogue: Catalogue, store: Store) -> list[StatusRow]:
                 path=indicator.path,
                 last_value_period=last_numeric.period if last_numeric else None,
                 last_value=last_numeric.value if last_numeric else None,
+                control=indicator.control_source,
             )
         )
     return rows

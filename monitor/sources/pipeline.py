@@ -28,6 +28,7 @@ from monitor.core.usertext import printable, unreadable_answer
 from monitor.core.model import Observation, RunRecord, Series, TableMeta
 from monitor.store.rawarchive import archive, read_archived
 from monitor.store.database import Store
+from monitor.sources.feeds import feed_view, feeds
 
 CHECK_TARGET = "endringssjekk"  # the run-log target of the "what changed?" call
 FULL_REFRESH_AFTER_DAYS = 30
@@ -141,8 +142,9 @@ class IndicatorPlan:
 
     def __init__(self, catalogue: Catalogue, source: str, only: set[str] | None = None) -> None:
         self.catalogue = catalogue
-        self.indicators = indicators_for(catalogue, source, only)
-        self.tables = sorted({series.table for i in self.indicators for series in i.fetch.series.values()})  # type: ignore[union-attr]
+        # every fetch block of the source, and every control block (stored under its control key, never the value)
+        self.indicators = feeds(catalogue, source, only)
+        self.tables = sorted({series.table for i in self.indicators for series in i.fetch.series.values()})
         self.complete = only is None
         self.refused: dict[str, list[tuple[str, str]]] = {}  # table → (indicator id, sentence): failed alone
 
@@ -206,7 +208,7 @@ def fetch_ssb(
 ) -> FetchReport:
     """Fetch every SSB table the (selected) indicators need, skipping tables SSB has not updated."""
     return fetch_source(
-        SsbSource(client, catalogue), IndicatorPlan(catalogue, "ssb", only), store, clock=clock, raw_dir=raw_dir,
+        SsbSource(client, feed_view(catalogue)), IndicatorPlan(catalogue, "ssb", only), store, clock=clock, raw_dir=raw_dir,
         force=force, progress=progress,
     )
 

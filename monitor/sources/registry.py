@@ -34,6 +34,7 @@ from monitor.sources.online import check_fhi_online, check_ssb_online, check_udi
 from monitor.sources.pipeline import Deadlines, FetchPlan, FetchReport, IndicatorPlan, Progress, fetch_source
 from monitor.sources.schedule import SourceJob
 from monitor.store.database import Store
+from monitor.sources.feeds import feed_view, feeds
 
 Clock = Callable[[], datetime]
 SSB_TABLE_URL = "https://www.ssb.no/statbank/table/{table}"
@@ -91,7 +92,7 @@ SOURCES: dict[str, Source] = {
         # KOSTRA comparison last, so the two SSB runs never share SSB's rate window.
         Source(
             "ssb", "SSB", "/kilder", "indicators", "ssb_url", SourceJob("ssb", 8, 30), SsbClient,
-            adapter=lambda client, catalogues, clock: SsbSource(client, catalogues.indicators),
+            adapter=lambda client, catalogues, clock: SsbSource(client, feed_view(catalogues.indicators)),
             plan=lambda catalogues, only: IndicatorPlan(catalogues.indicators, "ssb", only),
             check=lambda catalogues, client: check_ssb_online(catalogues.indicators, client),
             checked_against="metadata", calendar=ReleaseRule(kind="annual", due="06-30", year_offset=1),
@@ -159,10 +160,7 @@ def default_rule(indicator: Indicator, kostra_tables: frozenset[str]) -> Release
 
 def sources_used(catalogue: Catalogue, indicator_ids: set[str] | None = None) -> list[str]:
     """The indicator sources (in registry order) that feed the catalogue's (or the given) indicators."""
-    kinds = {
-        i.fetch.kind for i in catalogue.indicators
-        if i.fetch is not None and (indicator_ids is None or i.id in indicator_ids)
-    }
+    kinds = {feed.fetch.kind for feed in feeds(catalogue, only=indicator_ids)}  # control blocks too
     return [name for name in INDICATOR_SOURCES if name in kinds]
 
 
