@@ -9,10 +9,11 @@ Two of its tables are read, found by their titles (not by file or sheet name):
 
 Each table has title rows, a row of group titles (merged across their columns) and a row of column labels with
 «Kommune» and «Fylke»; the header is found by its text. The kommune's row is the one whose name is the catalogue's
-municipality in capitals (ASKER, or ASKER (FYLKE) where Nkom tells equal names apart). The period is the year of the
+municipality, compared without case (Nkom writes ASKER, or ASKER (FYLKE) where it tells equal names apart); a
+workbook from before the kommune's 2020 merger is refused (its ASKER is the old kommune). The period is the year of the
 half-year («1h2022» → 2022), taken from the tables' title rows or else from Nkom's file name. The three values are
 handed back as ordinary import rows, checked and stored together (or not at all) by monitor.imports.indicators.
-Why these columns and this year: docs/sources.md «Nkom»; the real layout: tests/fixtures/PROVENANCE.md «nkom/».
+Why these columns and this year: docs/sources.md «Nkom»; the real layout: tests/fixtures/PROVENANCE.md «nkom».
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def _read_table(path: Path, raw: bytes, sheet: str, spec: TableSpec, municipalit
         return _norm(text) == wanted or name_pattern.fullmatch(_norm(text)) is not None
 
     def keep(line: int, cells: list[Cell]) -> bool:
-        return line <= HEADER_ROWS or any(is_kommune(cell.text) for cell in cells[:3])
+        return line <= HEADER_ROWS or any(is_kommune(cell.text) for cell in cells)
 
     # Hidden rows or columns among what is read (the header rows, the kommune's row) are refused, as in every import.
     _name, table = read_xlsx(path, raw, lambda _path, _names: sheet, keep=keep)
