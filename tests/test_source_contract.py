@@ -30,6 +30,7 @@ from support.paths import FIXTURES, REPO
 from support.checks import observations_checksum
 from support.clocks import FixedClock
 from support.fake_fhi import FakeFhi
+from support.fake_miljodir import FakeMiljodir
 from support.fake_pxwebapi import FakePxWebApi
 from support.fake_udir import FakeUdir
 from monitor.catalogue.indicators import Catalogue, load_catalogue
@@ -114,6 +115,16 @@ CASES: dict[str, Case] = {
         ],
         also_in_error=("Udirs eksport-API er ustabilt",
                        "til det virker igjen kan mobbing_10_trinn, mobbing_7_trinn mates med `monitor import`"),
+    ),
+    "miljodir": Case(
+        lambda: FakeMiljodir(calls=1000, window=60), "utslippsstatistikk_alle_kommuner", "/", PASSING,
+        [
+            ("html", {}, "svaret er ikke Excel-arbeidsboken (HTTP 200 med Content-Type text/html), så adressen kan ha "
+                         "flyttet; finn den nye lenken til utslippsstatistikk_alle_kommuner.xlsx på miljodirektoratet.no "
+                         "og sett MONITOR_MILJODIR_URL"),
+            ("truncate", {"mode": "half"}, "filen er ødelagt eller avkortet"),
+            ("http503", {}, "serverfeil hos kilden (HTTP 503) – ga opp etter 4 forsøk"),
+        ],
     ),
 }
 PASSING_MATRIX = [(source, fault, params) for source, case in CASES.items() for fault, params in case.passing]

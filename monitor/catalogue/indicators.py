@@ -224,7 +224,8 @@ class Indicator(BaseModel):
             raise ValueError("`scale` må være [lav, høy] med lav < høy")
         if self.source.kind is SourceKind.SSB and self.fetch is None:
             raise ValueError("en SSB-indikator må ha `fetch` (serier og verdi)")
-        if self.fetch is not None and self.fetch.kind != self.source.kind.value:
+        # a fetch block belongs to the source kind of its name, or to the one it declares (MiljodirFetch: register)
+        if self.fetch is not None and getattr(self.fetch, "source_kind", self.fetch.kind) != self.source.kind.value:
             raise ValueError(f"`fetch` av kind '{self.fetch.kind}' passer ikke til kilden '{self.source.kind.value}'")
         if isinstance(self.fetch, SsbFetch):
             used = {s.table for s in self.fetch.series.values()}  # a cross_check may read any table

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     ssb_url: str = "https://data.ssb.no/api/pxwebapi/v2"
     fhi_url: str = "https://statistikk-data.fhi.no/api/open/v1"
     udir_url: str = "https://api.statistikkbanken.udir.no/api/rest/v2"  # Udir statistikkbank, export API v2
+    # Miljødirektoratet's emissions workbook (utslippsstatistikk_alle_kommuner.xlsx); the address has moved once
+    miljodir_url: str = "https://www.miljodirektoratet.no/sharepoint/downloaditem/?id=01FM3LD2WOT7QL4D6Y5FC3JYADXGI6A3FA"
     http_timeout: float = 30.0
     fetch_run_deadline: float = Field(default=900.0, gt=0)  # seconds one run of one source may take in all
     fetch_table_deadline: float = Field(default=180.0, gt=0)  # seconds one table may take, retries and waits included

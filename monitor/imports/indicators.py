@@ -33,7 +33,7 @@ STATUS_TEXT = {"ikke målt": NOT_MEASURED, "tall kommer": PENDING}
 IMPORT_SOURCE = "import"
 # Indicators fetched from these sources are refused: their numbers come from the API, not from a file.
 # Udir is accepted as a fallback (its API is unstable and may change without notice).
-FETCHED_ELSEWHERE = {"ssb": "SSB", "fhi": "FHI"}
+FETCHED_ELSEWHERE = {"ssb": "SSB", "fhi": "FHI", "miljodir": "Miljødirektoratet"}
 # A planner's bridge over a source outage (issue 17 §5): values for a fetched indicator, stored as their own
 # vintage; the next fetched value for the same period is newer and so takes over.
 BRIDGE_VINTAGE = "Manuelt lagt inn"

@@ -21,6 +21,7 @@ from fetchers.base import SourceAdapter
 from fetchers.fhi import FhiClient
 from fetchers.fhi_source import FhiSource
 from fetchers.http import JsonApiClient
+from fetchers.miljodir_source import MiljodirClient, MiljodirSource
 from fetchers.ssb import SsbClient
 from fetchers.ssb_source import SsbSource
 from fetchers.udir import UdirClient
@@ -30,7 +31,7 @@ from monitor.catalogue.kostra import KostraCatalogue, kostra_path_for, load_kost
 from monitor.catalogue.releases import KOSTRA_PRELIMINARY, WAVE_YEARS, ReleaseRule
 from monitor.core.settings import Settings
 from monitor.sources.kostra import KostraPlan, check_kostra_online, kostra_adapter
-from monitor.sources.online import check_fhi_online, check_ssb_online, check_udir_online
+from monitor.sources.online import check_fhi_online, check_miljodir_online, check_ssb_online, check_udir_online
 from monitor.sources.pipeline import Deadlines, FetchPlan, FetchReport, IndicatorPlan, Progress, fetch_source
 from monitor.sources.schedule import SourceJob
 from monitor.store.database import Store
@@ -118,6 +119,16 @@ SOURCES: dict[str, Source] = {
             plan=lambda catalogues, only: KostraPlan(catalogues.kostra_rows(), only),
             check=lambda catalogues, client: check_kostra_online(catalogues.kostra_rows(), client),
             checked_against="metadata", calendar=KOSTRA_PRELIMINARY, table_url=SSB_TABLE_URL,
+        ),
+        # Miljødirektoratet publishes its emissions workbook once a year (no API, no change listing): the whole file
+        # is downloaded on Mondays and read only when its bytes changed (docs/sources.md).
+        Source(
+            "miljodir", "Miljødirektoratet", "/kilder", "indicators", "miljodir_url",
+            SourceJob("miljodir", 9, 45, day_of_week="mon"), MiljodirClient,
+            adapter=lambda client, catalogues, clock: MiljodirSource(client, catalogues.indicators),
+            plan=lambda catalogues, only: IndicatorPlan(catalogues.indicators, "miljodir", only),
+            check=lambda catalogues, client: check_miljodir_online(catalogues.indicators, client),
+            checked_against="arket og kolonnene i arbeidsboken",
         ),
         # Files people bring (the import page and `monitor import`): no client, no schedule.
         Source("import", "Import", "/kilder", "imports", calendar=ReleaseRule(kind="annual", due="06-30", year_offset=1)),

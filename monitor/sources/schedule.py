@@ -17,9 +17,10 @@ class SourceJob:
     source: str
     hour: int
     minute: int
+    day_of_week: str | None = None  # e.g. "mon": weekly, for a source that publishes once a year; None: daily
 
     def trigger(self, timezone: ZoneInfo) -> CronTrigger:
-        """A daily cron trigger in local time."""
+        """A daily (or, with `day_of_week`, weekly) cron trigger in local time."""
         if self.hour in QUIET_HOURS:
             raise ValueError(f"{self.source}: no job may run between 02:00 and 03:00 (DST)")
-        return CronTrigger(hour=self.hour, minute=self.minute, timezone=timezone)
+        return CronTrigger(day_of_week=self.day_of_week, hour=self.hour, minute=self.minute, timezone=timezone)
