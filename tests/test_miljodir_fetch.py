@@ -274,3 +274,23 @@ def test_validate_online_through_the_cli(server: FakeMiljodir, tmp_path: Path) -
     })
     assert "har 95 rader for Asker, årene 2009–2022 (5 år)" in result.stdout
     assert f"Miljødirektoratet: 1 tabeller sjekket mot arket og kolonnene i arbeidsboken hos {server.base_url}; 0 avvik." in result.stdout
+
+
+def test_the_indicator_page_shows_the_2009_base_and_kilder_the_source(server: FakeMiljodir, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from support.auth_helpers import NOW as APP_NOW, make_app
+
+    app = make_app(tmp_path, catalogue=PRODUCTION_CATALOGUE)
+    catalogue = load_catalogue(PRODUCTION_CATALOGUE)
+    with Store(tmp_path / "monitor.db") as db:
+        load_fixture_baseline(db, catalogue, APP_NOW, tmp_path)
+        before = app.test_client().get(f"/indikator/{INDICATOR}").get_data(as_text=True)
+        assert "Tallet for 2009 mangler." in before
+        run_fetch(settings(tmp_path, server.base_url), catalogue, db, "miljodir",
+                  clock=FixedClock(APP_NOW + timedelta(minutes=1)))
+    html = app.test_client().get(f"/indikator/{INDICATOR}").get_data(as_text=True)
+    assert "Tallet for 2009 mangler" not in html
+    assert "<dt>Mål i 2030</dt><dd>99\u00a0000</dd>" in html  # 300 000 × (1 − 0,67)
+    kilder = app.test_client().get("/kilder").get_data(as_text=True)
+    assert "Miljødirektoratet" in kilder and TABLE in kilder
