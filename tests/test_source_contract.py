@@ -1,6 +1,6 @@
 """The source fault contract: one matrix of faults, run against every online source of the registry.
 
-Each source (SSB, FHI, Udir and the SSB KOSTRA comparison) is fetched the way the scheduler's job fetches it:
+Each source (SSB, FHI, Udir, barnehagefakta.no and the SSB KOSTRA comparison) is fetched the way the scheduler's job fetches it:
 `monitor.sources.registry.run_fetch` with Settings pointing at a local fake of the real server. For every fault
 the fakes can give:
 
@@ -29,6 +29,7 @@ import pytest
 from support.paths import FIXTURES, REPO
 from support.checks import observations_checksum
 from support.clocks import FixedClock
+from support.fake_barnehagefakta import FakeBarnehagefakta
 from support.fake_fhi import FakeFhi
 from support.fake_miljodir import FakeMiljodir
 from support.fake_pxwebapi import FakePxWebApi
@@ -125,6 +126,17 @@ CASES: dict[str, Case] = {
             ("truncate", {"mode": "half"}, "filen er ødelagt eller avkortet"),
             ("http503", {}, "serverfeil hos kilden (HTTP 503) – ga opp etter 4 forsøk"),
         ],
+    ),
+    "barnehagefakta": Case(
+        lambda: FakeBarnehagefakta(calls=1000, window=60), "kommune", "/Kommune/3203", PASSING,
+        [
+            ("html", {}, "fikk HTML i stedet for JSON"),
+            ("truncate", {"mode": "half"}, "ikke gyldig JSON"),
+            ("http400_problem", {"title": "Bad Request", "detail": "Ugyldig kommunenummer"},
+             "HTTP 400: Bad Request – Ugyldig kommunenummer"),
+            ("http503", {}, "serverfeil hos kilden (HTTP 503) – ga opp etter 4 forsøk"),
+        ],
+        also_in_error=("til det virker igjen kan barnehagelaerere_andel mates med `monitor import`",),
     ),
 }
 PASSING_MATRIX = [(source, fault, params) for source, case in CASES.items() for fault, params in case.passing]

@@ -82,7 +82,7 @@ def _where(indicator: Indicator, source_labels: Mapping[str, str]) -> str:
     tables: list[str] = []
     for series in fetch.series.values():
         table = str(getattr(series, "table", "") or "")
-        measure = getattr(series, "measure", None)
+        measure = getattr(series, "measure", None) or getattr(series, "field", None)  # Udir's column, a JSON field
         item = f"{table} ({measure})" if table and measure else table
         if item and item not in tables:
             tables.append(item)

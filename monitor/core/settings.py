@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     ssb_url: str = "https://data.ssb.no/api/pxwebapi/v2"
     fhi_url: str = "https://statistikk-data.fhi.no/api/open/v1"
     udir_url: str = "https://api.statistikkbanken.udir.no/api/rest/v2"  # Udir statistikkbank, export API v2
+    barnehagefakta_url: str = "https://www.barnehagefakta.no/api"  # barnehagefakta.no (Udir): GET /Kommune/{knr}
     # Miljødirektoratet's emissions workbook (utslippsstatistikk_alle_kommuner.xlsx); the address has moved once
     miljodir_url: str = "https://www.miljodirektoratet.no/sharepoint/downloaditem/?id=01FM3LD2WOT7QL4D6Y5FC3JYADXGI6A3FA"
     http_timeout: float = 30.0

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from fetchers.barnehagefakta import BarnehagefaktaClient, BarnehagefaktaSource, check_barnehagefakta_online
 from fetchers.base import SourceAdapter
 from fetchers.fhi import FhiClient
 from fetchers.fhi_source import FhiSource
@@ -112,6 +113,14 @@ SOURCES: dict[str, Source] = {
             plan=lambda catalogues, only: IndicatorPlan(catalogues.indicators, "udir", only),
             check=lambda catalogues, client: check_udir_online(catalogues.indicators, client),
             checked_against="filterverdiene", calendar=ReleaseRule(kind="annual", due="03-31", year_offset=1),
+        ),
+        Source(
+            "barnehagefakta", "Barnehagefakta (Udir)", "/kilder", "indicators", "barnehagefakta_url",
+            SourceJob("barnehagefakta", 9, 50), BarnehagefaktaClient,
+            adapter=lambda client, catalogues, clock: BarnehagefaktaSource(client, catalogues.indicators, clock=clock),
+            plan=lambda catalogues, only: IndicatorPlan(catalogues.indicators, "barnehagefakta", only),
+            check=lambda catalogues, client: check_barnehagefakta_online(catalogues.indicators, client),
+            checked_against="kommunesvaret", calendar=ReleaseRule(kind="annual", due="06-30", year_offset=1),
         ),
         Source(
             "ssb-kostra", "SSB KOSTRA", "/kostra", "kostra", "ssb_url", SourceJob("ssb-kostra", 9, 30), SsbClient,
