@@ -10,10 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from fetchers.jsonstat import parse_dataset
 from fetchers.ssb import SsbClient
+from fetchers.ssb_source import SsbSource
 from monitor.catalogue.indicators import Catalogue
-from monitor.core.errors import CatalogueError
+from monitor.cli.main import cli
+from monitor.core.errors import CatalogueError, IndicatorRefused
+from monitor.core.fetchspec import SsbFetch
 from monitor.sources.online import Findings, check_ssb_online
 from monitor.sources.pipeline import FetchReport, fetch_ssb
 from monitor.store.database import Store
@@ -140,15 +145,15 @@ def test_a_label_resolves_to_its_code_and_the_value_is_stored(
 def test_a_label_with_no_match_fails_alone_naming_the_label_and_the_table(
     tmp_path: Path, db: Store, server: FakePxWebApi
 ) -> None:
-    catalogue = catalogue_with(tmp_path, driftsresultat(), by_label("Disposisjonsfond", "disposisjonsfond_test"))
+    catalogue = catalogue_with(tmp_path, driftsresultat(), by_label("Ubundne investeringsfond", "fond_test"))
     report = run(catalogue, db, server, tmp_path)
     assert outcomes(report) == {
         "12143": ("ok", None),
-        "12143:disposisjonsfond_test": (
-            "failed", "SSB-tabell 12143 har ingen verdi med etiketten «Disposisjonsfond» i KOKartkap0000"),
+        "12143:fond_test": (
+            "failed", "SSB-tabell 12143 har ingen verdi med etiketten «Ubundne investeringsfond» i KOKartkap0000"),
     }
     assert stored(db, "driftsresultat") == NETTO_DRIFTSRESULTAT
-    assert stored(db, "disposisjonsfond_test") == {}
+    assert stored(db, "fond_test") == {}
 
 
 def test_a_label_is_the_whole_label_not_a_part_of_it(tmp_path: Path, db: Store, server: FakePxWebApi) -> None:
@@ -193,10 +198,10 @@ def test_a_label_cannot_be_looked_up_without_metadata_and_the_sibling_is_stored(
 def test_every_series_of_a_table_refused_fails_the_table_with_the_sentences(
     tmp_path: Path, db: Store, server: FakePxWebApi
 ) -> None:
-    catalogue = catalogue_with(tmp_path, by_label("Disposisjonsfond", "disposisjonsfond_test"), over_80())
+    catalogue = catalogue_with(tmp_path, by_label("Ubundne investeringsfond", "fond_test"), over_80())
     report = run(catalogue, db, server, tmp_path)
     assert outcomes(report) == {
-        "12143": ("failed", "tabell 12143: SSB-tabell 12143 har ingen verdi med etiketten «Disposisjonsfond» i "
+        "12143": ("failed", "tabell 12143: SSB-tabell 12143 har ingen verdi med etiketten «Ubundne investeringsfond» i "
                             "KOKartkap0000."),
         "12209": ("ok", None),
     }
@@ -205,13 +210,13 @@ def test_every_series_of_a_table_refused_fails_the_table_with_the_sentences(
 
 def test_validate_online_reports_the_resolved_code_per_series(tmp_path: Path, server: FakePxWebApi) -> None:
     catalogue = catalogue_with(tmp_path, driftsresultat(), by_label("Netto lånegjeld"),
-                               by_label("Disposisjonsfond", "disposisjonsfond_test"))
+                               by_label("Ubundne investeringsfond", "fond_test"))
     with SsbClient(server.base_url, timeout=5.0, backoff=0.01) as client:
         tables, problems = check_ssb_online(catalogue, client)
     assert tables == 1
     assert list(problems) == [
-        "SSB 12143: disposisjonsfond_test (serie disposisjonsfond_test): SSB-tabell 12143 har ingen verdi med "
-        "etiketten «Disposisjonsfond» i KOKartkap0000",
+        "SSB 12143: fond_test (serie fond_test): SSB-tabell 12143 har ingen verdi med "
+        "etiketten «Ubundne investeringsfond» i KOKartkap0000",
     ]
     assert isinstance(problems, Findings) and problems.notes == [
         "SSB 12143: lanegjeld_etikett (serie lanegjeld_etikett): KOKartkap0000 «Netto lånegjeld» er koden KG31",
@@ -237,3 +242,34 @@ def _metadata(table: str) -> dict[str, Any]:
     """The fixture's metadata of a table, to change and serve instead."""
     document: dict[str, Any] = json.loads((FIXTURES / "ssb-v2" / table / "metadata.json").read_text(encoding="utf-8"))
     return document
+
+
+def test_monitor_validate_online_prints_the_resolved_code_and_counts_no_deviation(
+    tmp_path: Path, server: FakePxWebApi
+) -> None:
+    catalogue_with(tmp_path, driftsresultat(), by_label("Netto lånegjeld"))
+    path = tmp_path / "catalogue.yaml"
+    env = {"MONITOR_SSB_URL": server.base_url, "MONITOR_CATALOGUE": str(path), "MONITOR_DB": str(tmp_path / "x.db")}
+    result = CliRunner().invoke(cli, ["validate", str(path), "--online"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "SSB 12143: lanegjeld_etikett (serie lanegjeld_etikett): KOKartkap0000 «Netto lånegjeld» er koden KG31" \
+        in result.stdout.splitlines()
+    assert "1 tabeller sjekket" in result.stdout and "0 avvik" in result.stdout
+
+
+def test_a_label_this_run_did_not_resolve_is_resolved_against_the_answer_itself(tmp_path: Path) -> None:
+    """An indicator whose other table was not fetched in this run reads that table's archived answer: the label is
+    resolved against the answer's own category labels (no request)."""
+    catalogue = catalogue_with(tmp_path, by_label("Netto lånegjeld"), by_label("Ubundne investeringsfond", "fond_test"))
+    dataset = parse_dataset((FIXTURES / "ssb-v2" / "12143" / "data.json").read_bytes())
+    with SsbClient("http://127.0.0.1:9", timeout=1.0) as client:
+        source = SsbSource(client, catalogue)
+        fetch = catalogue.get("lanegjeld_etikett").fetch
+        assert isinstance(fetch, SsbFetch)
+        points = source.extract(dataset, fetch.series["lanegjeld_etikett"], catalogue.municipality)
+        assert {period: round(point.value or 0, 6) for period, point in points.items()} == NETTO_LANEGJELD
+        other = catalogue.get("fond_test").fetch
+        assert isinstance(other, SsbFetch)
+        with pytest.raises(IndicatorRefused, match="har ingen verdi med etiketten «Ubundne investeringsfond»"):
+            source.extract(dataset, other.series["fond_test"], catalogue.municipality)
+        assert client.requests == 0
