@@ -269,3 +269,21 @@ def test_the_catalogue_selects_the_indices_by_name() -> None:
         labels = {series.select["SpoersmaalID"].label for series in fetch.series.values()}  # type: ignore[union-attr]
         assert len(labels) == 1
         assert catalogue.get(indicator).definition_note is not None
+
+
+def test_while_148_fails_the_three_can_still_be_imported(db: Store, server: FakeUdir, tmp_path: Path) -> None:
+    from monitor.imports.indicators import import_file
+
+    server.inject("/Eksport/148/data", "http400", times=None)
+    report = run(db, server, tmp_path)
+    assert sorted(t.table for t in report.failed) == sorted(THREE.values())
+    assert all("`monitor import`" in (t.error or "") for t in report.failed)
+    csv_file = tmp_path / "elevundersokelsen.csv"
+    csv_file.write_text(
+        "indicator_id;period;value\ntrivsel_skolen;2025;4,1\nvurdering_for_laering;2025;3,5\nmotivasjon_skole;2025;3,5\n",
+        encoding="utf-8",
+    )
+    result = import_file(db, production_catalogue(), csv_file, now=NOW, actor="test")
+    assert result.new_vintages == 3
+    latest = {v.period: v for v in db.latest("motivasjon_skole")}
+    assert latest["2025"].value == 3.5 and latest["2025"].source == "import"
