@@ -67,7 +67,8 @@ def invoke(env: dict[str, str], *args: str) -> tuple[int, str, str]:
 def test_fetch_then_status_shows_ssb_values(env: dict[str, str], server: FakePxWebApi) -> None:
     code, out, err = invoke(env, "fetch")
     assert code == 0, err
-    assert "20 tabeller, 0 feilet, 21 forespørsler til SSB." in out
+    # /config, 20 data POSTs and 12143's metadata (disposisjonsfond's control figure chooses its code by label)
+    assert "20 tabeller, 0 feilet, 22 forespørsler til SSB." in out
     assert "SSB 01222:" in out
     code, out, _ = invoke(env, "status", "--format", "json")
     rows = {row["id"]: row for row in json.loads(out)}

@@ -23,14 +23,14 @@ from flask import Flask
 from support.catalogues import BEHAVIOUR_CATALOGUE, load_fixture_baseline
 from support.clocks import FixedClock
 from support.fake_pxwebapi import FakePxWebApi
-from support.paths import OSLO
+from support.paths import OSLO, REPO
 from fetchers.ssb import SsbClient
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.core.model import Vintage, control_key
 from monitor.core.settings import Settings
 from monitor.evaluate.assessment import evaluate_all
 from monitor.evaluate.indicator import State
-from monitor.report.controls import control_rows
+from monitor.report.controls import control_figures, control_rows
 from monitor.report.status import status_rows
 from monitor.sources.pipeline import FetchReport, fetch_ssb
 from monitor.store.database import Store
@@ -56,9 +56,17 @@ CONTROL = f"""  control:
         first_year: 2019
     value: netto_lanegjeld
 """
-# KG31 cells of the fake's 12143 (index in its value list: region 0220/3025/3203 × KOKartkap AGD23/KG31 × 6 years)
-KG31_CELLS = {6: 99.1, 19: 102.74, 20: 100.3, 21: 97.43}
+# KG31 cells of the fake's 12143: (region code valid that year, year) → value
+KG31_CELLS = {("0220", "2019"): 99.1, ("3025", "2020"): 102.74, ("3025", "2021"): 100.3, ("3025", "2022"): 97.43}
 NBSP = "\u00a0"
+
+
+def cell_index(data: dict[str, Any], coordinates: dict[str, str]) -> int:
+    """The position of one cell in a JSON-stat 2.0 dataset's value list (row-major over `id`)."""
+    index = 0
+    for dimension, size in zip(data["id"], data["size"]):
+        index = index * size + data["dimension"][dimension]["category"]["index"][coordinates[dimension]]
+    return index
 
 
 def catalogue_path(tmp_path: Path) -> Path:
@@ -80,8 +88,9 @@ def catalogue(tmp_path: Path) -> Catalogue:
 def server() -> Iterator[FakePxWebApi]:
     with FakePxWebApi(calls=30, window=60, now=NOW) as running:
         data = running.data("12143")
-        for index, value in KG31_CELLS.items():
-            data["value"][index] = value
+        for (region, year), value in KG31_CELLS.items():
+            data["value"][cell_index(data, {"KOKkommuneregion0000": region, "KOKartkap0000": "KG31",
+                                            "ContentsCode": "KOSbelopbrinv0000", "Tid": year})] = value
         running.set_data("12143", data)
         yield running
 
@@ -251,7 +260,7 @@ def test_validate_online_checks_the_control_series(catalogue: Catalogue, server:
         checked, problems = check_ssb_online(catalogue, client)
     assert problems == [] and checked >= 1
     # SSB drops KG31 from 12143: the check names the control (its key), its series and the code
-    metadata = json.loads((Path(__file__).parent / "fixtures/ssb-v2/12143/metadata.json").read_text(encoding="utf-8"))
+    metadata = json.loads((REPO / "tests/fixtures/ssb-v2/12143/metadata.json").read_text(encoding="utf-8"))
     codes = metadata["dimension"]["KOKartkap0000"]["category"]
     codes["index"] = {code: i for i, code in enumerate(c for c in codes["index"] if c != "KG31")}
     codes["label"] = {code: text for code, text in codes["label"].items() if code != "KG31"}
@@ -261,3 +270,39 @@ def test_validate_online_checks_the_control_series(catalogue: Catalogue, server:
         _, problems = check_ssb_online(catalogue, client)
     assert len(problems) == 1 and problems[0].startswith("SSB 12143: netto_lanegjeld:kontroll (serie netto_lanegjeld): ")
     assert "KG31" in problems[0]
+
+
+def test_disposisjonsfond_control_is_chosen_by_label_and_fails_alone_without_it(
+    real_catalogue: Catalogue, server: FakePxWebApi, tmp_path: Path
+) -> None:
+    """The production catalogue: disposisjonsfond's control picks 12143's KOKartkap0000 by its label «Disposisjonsfond»
+    (the fixture's constructed code 56, cells = the printed 15,1/18,1/18,0/14,8 %): stored, nothing flagged. A 12143
+    without that label fails this control figure alone; the table's value indicator and the other control are stored."""
+    db = tmp_path / "real.db"
+    with Store(db) as store:
+        store.migrate()
+        load_fixture_baseline(store, real_catalogue, NOW, tmp_path)
+    report = fetch(real_catalogue, db, server, tmp_path)
+    assert report.failed == []
+    with Store(db) as store:
+        control = {v.period: v.value for v in store.latest(control_key("disposisjonsfond"), "3203")}
+        figures = control_figures(real_catalogue, store, real_catalogue.get("disposisjonsfond"))
+    assert control == {"2019": 15.1, "2020": 18.1, "2021": 18.0, "2022": 14.8, "2023": 13.9, "2024": 12.6}
+    assert figures is not None and figures.flagged == [] and figures.failure is None
+
+    metadata = json.loads((REPO / "tests/fixtures/ssb-v2/12143/metadata.json").read_text(encoding="utf-8"))
+    metadata["dimension"]["KOKartkap0000"]["category"]["label"]["56"] = "Disposisjonsfond, kommunekasse"
+    server.set_metadata("12143", metadata)
+    data = server.data("12143")
+    data["dimension"]["KOKartkap0000"]["category"]["label"]["56"] = "Disposisjonsfond, kommunekasse"
+    server.set_data("12143", data, updated=NOW)
+    report = fetch(real_catalogue, db, server, tmp_path)
+    assert [(t.table, t.error) for t in report.failed] == [
+        ("12143:disposisjonsfond:kontroll", report.failed[0].error)]
+    assert "Disposisjonsfond" in (report.failed[0].error or "")
+    assert {t.table: t.outcome for t in report.tables}["12143"] in ("ok", "unchanged")  # the table is not stopped
+    with Store(db) as store:
+        figures = control_figures(real_catalogue, store, real_catalogue.get("disposisjonsfond"))
+        assert store.latest(control_key("netto_lanegjeld"), "3203") != []
+    assert figures is not None and figures.failure == f"{report.failed[0].error}."  # the fetch's own bokmål sentence
+    assert evaluation(real_catalogue, db, "disposisjonsfond")["state"] != State.FETCH_FAILING.value

@@ -29,6 +29,7 @@ from fetchers.ssb_query import (
 )
 from monitor.catalogue.indicators import Catalogue, SsbFetch, SsbSeries, load_catalogue
 from monitor.sources.derive import Point, Series, evaluate
+from monitor.sources.feeds import feed_view
 
 from support.paths import FIXTURES, REPO
 
@@ -120,8 +121,10 @@ def test_fixtures_are_jsonstat2(table: str) -> None:
 
 
 def _series(catalogue: Catalogue) -> list[tuple[str, str, SsbSeries]]:
+    """Every SSB series the fetch asks for: fetch blocks and control blocks (monitor.sources.feeds)."""
     return [
-        (i.id, name, s) for i in catalogue.indicators if isinstance(i.fetch, SsbFetch) for name, s in i.fetch.series.items()
+        (i.id, name, s) for i in feed_view(catalogue).indicators if isinstance(i.fetch, SsbFetch)
+        for name, s in i.fetch.series.items()
     ]
 
 
@@ -137,7 +140,7 @@ def test_every_series_finds_its_codes_in_metadata_and_data(catalogue: Catalogue,
 
 def test_data_answers_exactly_the_query_build_selections_makes(catalogue: Catalogue) -> None:
     metadata = {table: load(SSB_V2 / table / "metadata.json") for table in TABLES}
-    selections = build_selections(catalogue, metadata)
+    selections = build_selections(feed_view(catalogue), metadata)  # control series too
     for table, (indicator_id, series) in cross_check_tables(catalogue).items():
         selections[table] = _selection(table, [(indicator_id, "cross_check", series)], catalogue.municipality,
                                        metadata[table])

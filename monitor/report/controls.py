@@ -122,7 +122,8 @@ def _failure(store: Store, source: str, tables: list[str], key: str) -> str | No
             return failure_sentence(label(source), last["error"], store.failing_since(source, table))
         refused = store.last_run(source, f"{table}:{key}", ("failed",))  # a code or label the table lacks
         if refused is not None and (last is None or refused["id"] > last["id"]):
-            return failure_sentence(label(source), refused["error"])
+            text = str(refused["error"])  # already one bokmål sentence (IndicatorRefused), e.g. a label 12143 lacks
+            return text if text.endswith(".") else f"{text}."
     return None
 
 
