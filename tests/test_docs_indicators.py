@@ -165,3 +165,12 @@ def test_the_command_writes_the_page_and_check_says_when_it_is_stale(small: tupl
     assert stale.exit_code == 1
     assert f"kjør `{COMMAND}` for å lage den på nytt" in stale.output
     assert "Traceback" not in stale.output
+
+
+def test_an_import_with_a_control_figure_names_where_the_control_comes_from() -> None:
+    text = render(PRODUCTION_CATALOGUE)
+    rows = {line.split(" | ")[0].removeprefix("| "): line for line in text.splitlines() if line.startswith("| `")}
+    controlled = [i for i in production_catalogue().indicators if getattr(i, "control", None) is not None]
+    for indicator in controlled:
+        assert "; control figure: " in rows[f"`{indicator.id}`"], indicator.id
+    assert all("control figure" not in rows[f"`{i.id}`"] for i in production_catalogue().indicators if i not in controlled)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
+from typing import Any
 from pathlib import Path
 
 from monitor.catalogue.indicators import Catalogue, Indicator, load_catalogue
@@ -75,10 +76,16 @@ def _cell(text: str) -> str:
 
 
 def _where(indicator: Indicator, source_labels: Mapping[str, str]) -> str:
-    """Where the values come from: the fetch's source and tables, or the Kilde of an import."""
-    fetch = indicator.fetch
-    if fetch is None:
-        return f"{indicator.source.name} ({indicator.source.kind.value})"
+    """Where the values come from: the fetch's source and tables, or the Kilde of an import (and its control figure)."""
+    if indicator.fetch is None:
+        control = getattr(indicator, "control", None)
+        checked = f"; control figure: {_fetched(control, source_labels)}" if control is not None else ""
+        return f"{indicator.source.name} ({indicator.source.kind.value}){checked}"
+    return _fetched(indicator.fetch, source_labels)
+
+
+def _fetched(fetch: Any, source_labels: Mapping[str, str]) -> str:
+    """A fetch (or control) block as its source's label, its tables (with a Udir column or a JSON field) and value."""
     tables: list[str] = []
     for series in fetch.series.values():
         table = str(getattr(series, "table", "") or "")
