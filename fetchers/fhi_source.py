@@ -8,10 +8,17 @@ one `GET {sourceId}/Table?modifiedAfter=<date>` per sourceId (the change check) 
 labels change (README "Get tables"); the `updated` of a data response is the *publication* date and is used only
 when the listing did not name the table. Stamps are normalised to ISO 8601 in UTC; a stamp without an offset is
 taken as UTC (UNVERIFIED: the C# `DateTime?` of TableOpenResponse may serialise without one).
+
+A table the catalogue names by title ("nokkel/stonad" with `title`, fetchers.fhi_titles) is looked up in the full
+table list when it is fetched (the list the full refresh reads for `modifiedAt` anyway: one request per source per
+run), and its data is asked of the id found. The change check reads only the changed tables, so there a title
+table counts as changed when a changed table has its title; a table renamed or added without a change to ours is
+noticed when ours is next fetched (a full refresh at the latest, every 30 days, or `--force`).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -20,12 +27,14 @@ from typing import Any
 from fetchers.fhi import FhiClient
 from fetchers.fhi_extract import extract
 from fetchers.fhi_query import build_requests, fhi_series, period_of, series_meaning_problems
+from fetchers.fhi_titles import TableListing, resolved_note, titled
 from fetchers.jsonstat import Dataset, parse_dataset
 from fetchers.meaning import dataset_label_of, dataset_unit_of, require_meaning
 from monitor.core.fetchspec import CatalogueView, Municipality
 from monitor.core.errors import FetchError
 from monitor.core.model import Series, TableMeta
 
+log = logging.getLogger(__name__)
 
 class FhiSource:
     """The SourceAdapter for FHI Statistikk (sourceId/tableId tables such as "nokkel/369")."""
@@ -42,7 +51,11 @@ class FhiSource:
         self._time_dimension = {series.table: series.time_dimension for _, _, series in fhi_series(catalogue)}
         self._clock = clock or (lambda: datetime.now(UTC))
         self._known: dict[str, TableMeta] = {}  # what this run's listings said, by "sourceId/tableId"
-        self._listed: set[str] = set()  # sourceIds whose full table list was read in this run
+        self.listing = TableListing(client)  # each sourceId's full table list, read at most once in this run
+        # a table named by title: its run-log name → (the title part, whose series it is)
+        self._titles = {series.table: (series.title, f"{indicator_id} (serie {name})")
+                        for indicator_id, name, series in fhi_series(catalogue) if series.title is not None}
+        self._resolved: dict[str, str] = {}  # run-log name → "sourceId/tableId" this run found by title
 
     @property
     def requests(self) -> int:
@@ -67,25 +80,52 @@ class FhiSource:
         wanted = set(tables)
         changed: list[TableMeta] = []
         for source_id in sorted({table.split("/")[0] for table in tables}):
-            for entry in self.client.tables(source_id, since):
+            entries = self.client.tables(source_id, since)
+            for entry in entries:
                 meta = self._meta(source_id, entry)
                 if meta is None:
                     continue
                 self._known[meta.table_id] = meta
                 if meta.table_id in wanted:
                     changed.append(meta)
+            for table, (title, _) in self._titles.items():
+                if table in wanted and table.startswith(f"{source_id}/"):
+                    found = titled(entries, title)  # a changed table has the title: fetch (and resolve) ours
+                    stamps = sorted(m.updated for m in (self._meta(source_id, e) for e in found) if m and m.updated)
+                    if stamps:
+                        changed.append(TableMeta(self.source, table, updated=stamps[-1]))
         return changed
 
     def fetch(self, table: str) -> list[bytes]:
         """The table's data in one POST (and, once per source in a full refresh, the table list for modifiedAt)."""
         source_id, table_id = table.split("/")
-        if table not in self._known and source_id not in self._listed:
-            self._listed.add(source_id)
-            for entry in self.client.tables(source_id):
-                meta = self._meta(source_id, entry)
-                if meta is not None:
-                    self._known.setdefault(meta.table_id, meta)
+        if table in self._titles:
+            table_id = self._resolve(table)
+        elif table not in self._known and not self.listing.read(source_id):
+            self._remember(source_id)
         return [self.client.data(source_id, table_id, self.bodies[table])]
+
+    def _remember(self, source_id: str) -> None:
+        """Every table's modifiedAt from the source's full list (read once per run)."""
+        for entry in self.listing.entries(source_id):
+            meta = self._meta(source_id, entry)
+            if meta is not None:
+                self._known.setdefault(meta.table_id, meta)
+
+    def _resolve(self, table: str) -> str:
+        """The tableId of a table named by title, from the full list; a FetchError when not exactly one matches."""
+        source_id = table.split("/")[0]
+        title, owner = self._titles[table]
+        self._remember(source_id)
+        entry = self.listing.resolve(source_id, title)
+        table_id = str(entry["tableId"])
+        meta = self._meta(source_id, entry)
+        if meta is not None:
+            self._known[table] = TableMeta(self.source, table, label=meta.label, updated=meta.updated)
+        self._resolved[table] = f"{source_id}/{table_id}"
+        note = resolved_note(owner, table, source_id, title, entry)
+        log.info("%s", note, extra={"source": self.source, "table": table, "resolved": self._resolved[table]})
+        return table_id
 
     def parse(self, body: bytes) -> Dataset:
         """JSON-stat2 to a dataset."""
@@ -104,9 +144,12 @@ class FhiSource:
         time_dimension = self._time_dimension.get(table, "AAR")
         codes = dict(zip(dataset.ids, dataset.codes)).get(time_dimension, ())
         periods = sorted((p for p in map(period_of, codes) if p), key=lambda p: (p[-4:], p))
+        label = dataset.label or (known.label if known else None)
+        if table in self._resolved:  # found by title: the run log keeps the id it resolved to
+            label = f"{label or table} ({self._resolved[table]}, funnet etter tittel)"
         return TableMeta(
             self.source, table,
-            label=dataset.label or (known.label if known else None),
+            label=label,
             updated=known.updated if known and known.updated else normalise_stamp(dataset.updated),
             first_period=periods[0] if periods else None,
             last_period=periods[-1] if periods else None,

@@ -34,7 +34,7 @@ def test_lists_and_documents(server: FakeFhi) -> None:
     sources = httpx.get(f"{server.base_url}/Common/source").json()
     assert [s["id"] for s in sources] == ["nokkel", "ngs", "sysvak"]
     tables = httpx.get(f"{server.base_url}/nokkel/table").json()  # path segments are case-insensitive
-    assert [t["tableId"] for t in tables] == [185, 341, 360, 369, 370, 714, 803, 809]
+    assert [t["tableId"] for t in tables] == [185, 341, 360, 369, 370, 714, 803, 809, 999]  # 999: stonad_table.py
     assert httpx.get(f"{server.base_url}/nokkel/Table/369").json()["title"] == "KPR_3"
     dims = httpx.get(f"{server.base_url}/nokkel/Table/369/dimension").json()["dimensions"]
     assert [d["code"] for d in dims] == ["GEO", "AAR", "KJONN", "ALDER", "KODEGRUPPE", "MEASURE_TYPE"]

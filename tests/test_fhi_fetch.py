@@ -32,12 +32,14 @@ from monitor.store.database import Store
 
 OSLO = ZoneInfo("Europe/Oslo")
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=OSLO)
-# The FHI tables indicators.yaml reads (source-evidence.md §1.2–1.3: 341, 714 and 803 found, 370 for 369), in the
-# order a run reports them. Requests of a full refresh: Common/source, the nokkel table list, one data POST per table.
-TABLES = ["nokkel/341", "nokkel/360", "nokkel/370", "nokkel/714", "nokkel/803", "nokkel/809"]
+# The FHI tables indicators.yaml reads (source-evidence.md §1.2–1.3: 341, 714 and 803 found, 370 for 369; "stonad"
+# found by title, tests/test_fhi_stonad.py), in the order a run reports them. Requests of a full refresh:
+# Common/source, the nokkel table list (modifiedAt and the title lookup alike), one data POST per table.
+TABLES = ["nokkel/341", "nokkel/360", "nokkel/370", "nokkel/714", "nokkel/803", "nokkel/809", "nokkel/stonad"]
+FIXTURE_FOLDER = {"nokkel/stonad": "nokkel/999"}  # a table found by title: its fixtures are under the id it resolves to
 FULL_REFRESH_REQUESTS = 2 + len(TABLES)
 FHI_FETCHED = {"drikkevann_prover", "svevestov_pm25", "fastlege_muskel_skjelett", "fastlege_psykiske_plager",
-               "hoftebrudd_over_75", "fullfort_videregaende", "unge_utenfor_arbeid_utdanning"}
+               "hoftebrudd_over_75", "fullfort_videregaende", "unge_utenfor_arbeid_utdanning", "stonad_livsopphold"}
 FIXTURE_DIR = FIXTURES / "fhi-api"
 CONTRACT_CATALOGUE = FIXTURES / "catalogue" / "sources.yaml"  # still reads nokkel/369 (the source contract test)
 
@@ -109,11 +111,11 @@ def test_one_request_per_table_covers_every_series_that_reads_it(real_catalogue:
     assert request["response"] == {"format": "json-stat2", "maxRowCount": 50000}
 
 
-def test_the_catalogue_fetches_seven_fhi_indicators_from_six_tables(real_catalogue: Catalogue) -> None:
+def test_the_catalogue_fetches_eight_fhi_indicators_from_seven_tables(real_catalogue: Catalogue) -> None:
     assert {i.id for i in indicators_for(real_catalogue, "fhi")} == FHI_FETCHED
     assert sorted(build_requests(real_catalogue)) == TABLES
     import_only = {i.id for i in real_catalogue.indicators if i.source.kind.value == "fhi" and i.fetch is None}
-    assert import_only == {"vaksinert_meslinger", "stonad_livsopphold"}  # 395 is 5-year; stønad's table not found
+    assert import_only == {"vaksinert_meslinger"}  # 395 is 5-year; stønad's table is found by title
     assert all(real_catalogue.get(i).path == "import" for i in import_only)
 
 
@@ -122,9 +124,9 @@ def test_fixtures_request_and_response_are_what_the_catalogue_asks_and_the_fake_
     contract = build_requests(load_catalogue(CONTRACT_CATALOGUE))
     tables = {table: requests for table in TABLES} | {"nokkel/369": contract}
     assert sorted(p.parent.name for p in FIXTURE_DIR.glob("nokkel/*/request.json")) == sorted(
-        t.split("/")[1] for t in tables)  # no fixture folder without a catalogue that reads it
+        FIXTURE_FOLDER.get(t, t).split("/")[1] for t in tables)  # no fixture folder without a catalogue that reads it
     for table, asked in tables.items():
-        folder = FIXTURE_DIR / table
+        folder = FIXTURE_DIR / FIXTURE_FOLDER.get(table, table)
         assert json.loads((folder / "request.json").read_text(encoding="utf-8")) == asked[table]
         cube = json.loads((folder / "data.json").read_text(encoding="utf-8"))
         assert json.loads((folder / "response.json").read_text(encoding="utf-8")) == answer_data(cube, asked[table])
@@ -138,7 +140,7 @@ def test_the_fixture_responses_mean_what_the_catalogue_says_and_give_every_print
     for indicator in indicators_for(real_catalogue, "fhi"):
         assert indicator.fetch is not None
         [series] = indicator.fetch.series.values()  # every FHI indicator is its one series
-        dataset = parse_dataset((FIXTURE_DIR / series.table / "response.json").read_bytes())
+        dataset = parse_dataset((FIXTURE_DIR / FIXTURE_FOLDER.get(series.table, series.table) / "response.json").read_bytes())
         assert series_meaning_problems(series, dataset_label_of(dataset), dataset_unit_of(dataset)) == []
         points = extract(dataset, series.table, series, real_catalogue.municipality)
         for (owner, year), value in printed.items():
@@ -149,8 +151,9 @@ def test_the_fixture_responses_mean_what_the_catalogue_says_and_give_every_print
             assert round(points[period].value, indicator.decimals) == pytest.approx(value), (owner, period)
             checked += 1
     # drikkevann 99.9/94.1/99.9/99.9, PM2.5 4.7/4.6/5.6, fastlege 307/301 and 146/148, vgs 83/83/84, NEET
-    # 8.2/8.1/7.3: every printed value of every FHI-fetched indicator (hoftebrudd prints none)
-    assert checked == sum(1 for owner, _ in printed if owner in FHI_FETCHED) == 17
+    # 8.2/8.1/7.3, stønad 12 (2017-2019: 11.9): every printed value of every FHI-fetched indicator (hoftebrudd
+    # prints none)
+    assert checked == sum(1 for owner, _ in printed if owner in FHI_FETCHED) == 18
 
 
 def test_full_refresh_fills_the_fhi_indicators_within_five_requests(
@@ -193,8 +196,9 @@ def test_rolling_periods_keep_their_span_and_match_the_printed_values_by_their_l
                 assert round(value, decimals) == pytest.approx(printed[key]), (indicator, period)
                 compared += 1
     # Stored as FHI values: PM2.5 4.7/4.6/5.6 (5-year), fastlege 307.3/301.1 and 146.2/148.4 (unrounded), vgs
-    # 83/83/84 (3-year). A single year equal to its print adds no vintage (below), so it is not among them.
-    assert compared == 10
+    # 83/83/84 and stønad 11.9 → 12 (3-year). A single year equal to its print adds no vintage (below), so it is not
+    # among them.
+    assert compared == 11
     # Yearly values equal to the print: those add no vintage; the baseline's stays latest.
     neet = {v.period: v for v in db.latest("unge_utenfor_arbeid_utdanning")}
     assert [(p, neet[p].value, neet[p].source) for p in ("2019", "2020", "2021")] == [

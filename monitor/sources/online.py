@@ -6,6 +6,7 @@ import json
 
 from fetchers.fhi import FhiClient
 from fetchers.fhi_query import check_series_against_dimensions, fhi_series
+from fetchers.fhi_titles import TableListing, resolved_note as title_note
 from fetchers.jsonstat import parse_dataset
 from fetchers.miljodir_source import MiljodirClient, check_workbook
 from fetchers.ssb import SsbClient
@@ -125,7 +126,8 @@ def check_fhi_online(catalogue: Catalogue, client: FhiClient) -> tuple[int, list
 
     Problems: a sourceId FHI no longer lists in Common/source, a table that does not answer, a dimension or category
     code a series asks for that the table lacks (GEO's tree is searched to the kommune level), and a dimension of
-    the table the series does not name (FHI wants a filter for every dimension).
+    the table the series does not name (FHI wants a filter for every dimension). A table named by title is looked up
+    in the source's table list (none or several matches is a problem); the id it resolves to is a note (`Findings`).
     """
     by_table: dict[str, list[tuple[str, str, FhiSeries]]] = {}
     for indicator_id, name, series in fhi_series(catalogue):
@@ -136,13 +138,18 @@ def check_fhi_online(catalogue: Catalogue, client: FhiClient) -> tuple[int, list
         published = {str(entry.get("id")) for entry in client.sources()}
     except FetchError as exc:
         return 0, [f"FHI: {exc}"]
-    problems: list[str] = []
+    problems, listing = Findings(), TableListing(client)
     for table in sorted(by_table):
         source_id, table_id = table.split("/")
         if source_id not in published:
             problems.append(f"FHI {table}: kilden {source_id!r} finnes ikke i Common/source")
             continue
         try:
+            if (title := by_table[table][0][2].title) is not None:
+                entry = listing.resolve(source_id, title)
+                table_id = str(entry["tableId"])
+                owner = f"{by_table[table][0][0]} (serie {by_table[table][0][1]})"
+                problems.notes.append(title_note(owner, table, source_id, title, entry))
             dimensions = client.dimensions(source_id, table_id)
         except FetchError as exc:
             problems.append(f"FHI {table}: {exc}")

@@ -20,6 +20,8 @@ Routes (path segments case-insensitive, as at FHI):
 
 - ``GET /Common/source``                         sources.json
 - ``GET /{sourceId}/Table[?modifiedAfter=…]``     {sourceId}/tables.json, only tables with modifiedAt after the date
+  (a table the catalogue finds by title, e.g. nokkel/999 for stonad_livsopphold, is one of its entries;
+  ``set_title`` renames one, ``list_table`` adds one)
 - ``GET /{sourceId}/Table/{tableId}``             that table's entry of tables.json
 - ``GET /{sourceId}/Table/{tableId}/dimension|metadata|flag|query``  {sourceId}/{tableId}/<name>.json
 - ``POST /{sourceId}/Table/{tableId}/data``       sliced from {sourceId}/{tableId}/data.json (the full cube); a GET is 405
@@ -235,6 +237,16 @@ class FakeFhi(FakePxWebApi):
             self._entry(table).data = copy.deepcopy(cube)
         if modified is not None:
             self.set_modified(table, modified, published=True)
+
+    def set_title(self, table: str, title: str) -> None:
+        """FHI renamed the table in its table list (what a catalogue title is matched against)."""
+        with self._lock:
+            self._entry(table).info["title"] = title
+
+    def list_table(self, source_id: str, info: dict[str, Any]) -> None:
+        """One more table in the source's list (listing entry only: no dimension, data or other document)."""
+        with self._lock:
+            self._fhi[source_id.lower()][str(info["tableId"])] = FhiTable(copy.deepcopy(info))
 
     def set_dimensions(self, table: str, document: dict[str, Any]) -> None:
         """Replace the /dimension document (e.g. a category code FHI renamed)."""
