@@ -47,7 +47,8 @@ sykefravaer;2023;8,4;;
 sykefravaer;2024;8,1;;
 sykefravaer;2025;;Tall kommer;
 """
-# netto_lanegjeld is fetched from SSB (issue 20): a planner's corrected figure goes in as a manual bridge (issue 17).
+# A planner's corrected figure goes in as a manual bridge (issue 17). netto_lanegjeld is imported (issue 20: SSB 12143
+# is only its control figure), and `--bridge` takes an imported indicator's file as it takes a fetched one's.
 BRIDGE_CSV = """indicator_id;period;value;status;note
 netto_lanegjeld;2022;91,3;;korrigert
 """
