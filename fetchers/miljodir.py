@@ -24,6 +24,8 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
+import openpyxl
+
 from monitor.core.fetchspec import Municipality
 
 SHEET = "Oversikt - detaljert"
@@ -270,8 +272,6 @@ def read_workbook(raw: bytes, municipality: Municipality, *, sheet: str = SHEET,
         raise WorkbookError([Problem(None, None, f"filen er ødelagt eller avkortet (ikke en gyldig zip-fil: {exc})")]) from exc
     if unpacked > max_unpacked:
         raise WorkbookError([Problem(None, None, f"filen pakkes ut til {unpacked} byte; grensen er {max_unpacked} byte")])
-    import openpyxl  # only here: the import path reads with monitor.imports.read
-
     keep = keep_row(municipality)
     table: list[tuple[int, Sequence[CellLike]]] = []
     try:

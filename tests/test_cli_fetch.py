@@ -17,7 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from support.paths import REPO
+from support.fake_barnehagefakta import FakeBarnehagefakta
 from support.fake_fhi import FakeFhi
+from support.fake_miljodir import FakeMiljodir
 from support.fake_pxwebapi import FakePxWebApi
 from support.fake_udir import FakeUdir
 from monitor.cli.main import cli
@@ -44,7 +46,25 @@ def fhi() -> Iterator[FakeFhi]:
 
 
 @pytest.fixture
-def env(tmp_path: Path, server: FakePxWebApi, udir: FakeUdir, fhi: FakeFhi) -> dict[str, str]:
+def miljodir() -> Iterator[FakeMiljodir]:
+    from decimal import Decimal
+
+    from support.miljodir_workbook import ASKER_TOTALS, build, detail_rows
+
+    # with 2009, the climate target's base year, which validate --online asks for
+    with FakeMiljodir(build(rows=detail_rows(asker_totals={2009: Decimal("300000"), **ASKER_TOTALS}))) as running:
+        yield running
+
+
+@pytest.fixture
+def barnehagefakta() -> Iterator[FakeBarnehagefakta]:
+    with FakeBarnehagefakta() as running:
+        yield running
+
+
+@pytest.fixture
+def env(tmp_path: Path, server: FakePxWebApi, udir: FakeUdir, fhi: FakeFhi, miljodir: FakeMiljodir,
+        barnehagefakta: FakeBarnehagefakta) -> dict[str, str]:
     values = {
         "MONITOR_DB": str(tmp_path / "x.db"),
         "MONITOR_CATALOGUE": str(REPO / "indicators.yaml"),
@@ -52,6 +72,8 @@ def env(tmp_path: Path, server: FakePxWebApi, udir: FakeUdir, fhi: FakeFhi) -> d
         "MONITOR_SSB_URL": server.base_url,
         "MONITOR_UDIR_URL": udir.base_url,
         "MONITOR_FHI_URL": fhi.base_url,
+        "MONITOR_MILJODIR_URL": miljodir.base_url,
+        "MONITOR_BARNEHAGEFAKTA_URL": barnehagefakta.base_url,
     }
     assert CliRunner().invoke(cli, ["init"], env=values).exit_code == 0
     return values

@@ -92,7 +92,9 @@ def test_jobs_are_built_with_safe_options(store: Store) -> None:
     log_run(store, "fhi", now - timedelta(minutes=5))  # FHI ran at 09:05 as planned; SSB never did
     scheduler = build_scheduler(store, lambda source: None, now=now, timezone=OSLO, scheduler=BlockingScheduler(timezone=OSLO))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"fetch-ssb", "fetch-fhi", "fetch-udir", "fetch-ssb-kostra"}
+    assert set(jobs) == {"fetch-ssb", "fetch-fhi", "fetch-udir", "fetch-barnehagefakta", "fetch-miljodir",
+                         "fetch-ssb-kostra"}
+    assert str(jobs["fetch-miljodir"].trigger.fields[4]) == "mon"  # weekly: day_of_week (a yearly workbook)
     for job in jobs.values():
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, MISFIRE_GRACE)
     assert MISFIRE_GRACE >= 3600

@@ -1,6 +1,6 @@
 """The source fault contract: one matrix of faults, run against every online source of the registry.
 
-Each source (SSB, FHI, Udir, barnehagefakta.no and the SSB KOSTRA comparison) is fetched the way the scheduler's job fetches it:
+Each source (SSB, FHI, Udir, barnehagefakta.no, Miljødirektoratet's workbook and the SSB KOSTRA comparison) is fetched the way the scheduler's job fetches it:
 `monitor.sources.registry.run_fetch` with Settings pointing at a local fake of the real server. For every fault
 the fakes can give:
 
