@@ -10,13 +10,17 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
 
+from support.fake_barnehagefakta import FakeBarnehagefakta
 from support.fake_fhi import FakeFhi
+from support.fake_miljodir import FakeMiljodir
+from support.miljodir_workbook import ASKER_TOTALS, build, detail_rows
 from support.fake_pxwebapi import FakePxWebApi
 from support.fake_udir import FakeUdir
 from support.paths import FIXTURES, REPO
@@ -36,11 +40,21 @@ def servers() -> Iterator[tuple[FakePxWebApi, FakeFhi, FakeUdir]]:
 
 
 @pytest.fixture
-def env(tmp_path: Path, servers: tuple[FakePxWebApi, FakeFhi, FakeUdir]) -> dict[str, str]:
+def files() -> Iterator[tuple[FakeMiljodir, FakeBarnehagefakta]]:
+    """The catalogue's other two sources, answering as they should (the workbook with 2009, the climate base)."""
+    workbook = build(rows=detail_rows(asker_totals={2009: Decimal("300000"), **ASKER_TOTALS}))
+    with FakeMiljodir(workbook) as miljodir, FakeBarnehagefakta() as barnehagefakta:
+        yield miljodir, barnehagefakta
+
+
+@pytest.fixture
+def env(tmp_path: Path, servers: tuple[FakePxWebApi, FakeFhi, FakeUdir],
+        files: tuple[FakeMiljodir, FakeBarnehagefakta]) -> dict[str, str]:
     ssb, fhi, udir = servers
     values = {
         "MONITOR_DB": str(tmp_path / "x.db"), "MONITOR_CATALOGUE": str(SOURCES), "MONITOR_RAW_DIR": str(tmp_path / "raw"),
         "MONITOR_SSB_URL": ssb.base_url, "MONITOR_FHI_URL": fhi.base_url, "MONITOR_UDIR_URL": udir.base_url,
+        "MONITOR_MILJODIR_URL": files[0].base_url, "MONITOR_BARNEHAGEFAKTA_URL": files[1].base_url,
     }
     with Store(tmp_path / "x.db") as store:  # `init` would load the real catalogue's baseline; the schema suffices
         store.migrate()
