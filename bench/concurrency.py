@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/concurrency.py [--duration 60] [--clients 8]   (exits 1 if a goal is missed)
 
-Starts the fake PxWebApi, Udir and FHI servers in this process, `monitor init` and one `monitor fetch`
+Starts the fake PxWebApi, Udir, FHI, Miljødirektoratet and barnehagefakta servers in this process, `monitor init` and one `monitor fetch`
 against them, then `monitor serve` (waitress) on loopback. For `--duration` seconds, at the same time:
 
 - `--clients` closed-loop keep-alive clients cycle through `/`, `/api/indicators` and `/healthz`;
@@ -33,7 +33,9 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO / "tests"))  # the fakes import each other as top-level modules, as under pytest
 
+from support.fake_barnehagefakta import FakeBarnehagefakta  # noqa: E402
 from support.fake_fhi import FakeFhi  # noqa: E402
+from support.fake_miljodir import FakeMiljodir  # noqa: E402
 from support.fake_pxwebapi import FakePxWebApi  # noqa: E402
 from support.fake_udir import FakeUdir  # noqa: E402
 from national import free_port, wait_ready  # noqa: E402
@@ -94,12 +96,14 @@ def run(duration: float, clients: int = 8, folder: Path | None = None) -> Figure
     lock = threading.Lock()
     with tempfile.TemporaryDirectory() as temp, \
             FakePxWebApi(calls=100000, window=60, now=NOW) as ssb, \
-            FakeUdir(calls=100000) as udir, FakeFhi(calls=100000) as fhi:
+            FakeUdir(calls=100000) as udir, FakeFhi(calls=100000) as fhi, \
+            FakeMiljodir(calls=100000) as miljodir, FakeBarnehagefakta(calls=100000) as barnehagefakta:
         base = folder or Path(temp)
         env = {
             **os.environ, "MONITOR_DB": str(base / "concurrency.db"), "MONITOR_CATALOGUE": str(REPO / "indicators.yaml"),
             "MONITOR_RAW_DIR": str(base / "raw"), "MONITOR_SSB_URL": ssb.base_url, "MONITOR_UDIR_URL": udir.base_url,
             "MONITOR_FHI_URL": fhi.base_url, "MONITOR_SECRET_KEY": "bench-only-secret", "MONITOR_READ_OPEN": "true",
+            "MONITOR_MILJODIR_URL": miljodir.base_url, "MONITOR_BARNEHAGEFAKTA_URL": barnehagefakta.base_url,
             "MONITOR_TIMEZONE": "Europe/Oslo",
         }
         subprocess.run([SCRIPT, "init"], env=env, check=True, capture_output=True, timeout=60)

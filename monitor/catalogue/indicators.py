@@ -258,11 +258,11 @@ class Indicator(BaseModel):
         """How the data arrives, as shown by `monitor status`."""
         return f"fetch:{self.fetch.kind}" if self.fetch is not None else "import"
 
-
     @property
     def control_source(self) -> str | None:
         """The source of the indicator's control figure ("ssb"), or None without one."""
         return self.control.kind if self.control is not None else None
+
 
 class Placeholder(BaseModel):
     """A table row that is not an indicator yet ("Indikator under utvikling", "Rapporteres kvalitativt")."""

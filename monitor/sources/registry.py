@@ -31,12 +31,12 @@ from monitor.catalogue.indicators import Catalogue, Frequency, Indicator, Source
 from monitor.catalogue.kostra import KostraCatalogue, kostra_path_for, load_kostra
 from monitor.catalogue.releases import KOSTRA_PRELIMINARY, WAVE_YEARS, ReleaseRule
 from monitor.core.settings import Settings
+from monitor.sources.feeds import feed_view, feeds
 from monitor.sources.kostra import KostraPlan, check_kostra_online, kostra_adapter
 from monitor.sources.online import check_fhi_online, check_miljodir_online, check_ssb_online, check_udir_online
 from monitor.sources.pipeline import Deadlines, FetchPlan, FetchReport, IndicatorPlan, Progress, fetch_source
 from monitor.sources.schedule import SourceJob
 from monitor.store.database import Store
-from monitor.sources.feeds import feed_view, feeds
 
 Clock = Callable[[], datetime]
 SSB_TABLE_URL = "https://www.ssb.no/statbank/table/{table}"
