@@ -8,7 +8,8 @@ store: `now` is always an argument.
 
 Kinds of episode (subject in brackets):
 - fetch_failing [the source table, e.g. "ssb:12143", or "ssb-kostra:12255" for a table of the KOSTRA peer
-  comparison in kostra.yaml]: the newest fetch of the table failed;
+  comparison in kostra.yaml]: the newest fetch of the table failed; [source, table and indicator, e.g.
+  "ssb:12209:arsverk_fagutdanning_helse"]: the table answered but lacks that indicator's code or label;
 - late [indicator id]: the evaluation's state is `late` (not `due`, `pending` or waiting for a survey wave);
 - off_target [indicator id]: the target status is `not_met`.
 
@@ -173,12 +174,19 @@ def _table_users(catalogue: Catalogue) -> dict[str, list[Indicator]]:
 def describe(catalogue: Catalogue, kind: str, subject: str) -> Subject:
     """An episode's subject as the catalogue knows it now (a removed indicator is still described)."""
     if kind == "fetch_failing":
-        source, _, table = subject.partition(":")
-        users = _table_users(catalogue).get(subject, [])
-        aliases = {subject, source} | {indicator.source.name for indicator in users}
+        source, _, target = subject.partition(":")
+        table, _, refused_id = target.partition(":")  # "<source>:<table>:<indicator>": refused by its table alone
+        users = _table_users(catalogue).get(f"{source}:{table}", [])
+        aliases = {subject, source, f"{source}:{table}"} | {indicator.source.name for indicator in users}
         label = source_label(source)
         path = SOURCES[source].page if source in SOURCES else "/kilder"
-        return Subject(kind, subject, f"{label}-tabell {table}", path, None, frozenset(aliases))
+        title = f"{label}-tabell {table}"
+        if refused_id:
+            refused = catalogue.by_id.get(refused_id)
+            aliases.add(refused_id)
+            title += f" for {short_label(refused) if refused is not None else refused_id}"
+            path = f"/indikator/{refused_id}"
+        return Subject(kind, subject, title, path, None, frozenset(aliases))
     indicator = catalogue.by_id.get(subject)
     if indicator is None:
         return Subject(kind, subject, subject, f"/indikator/{subject}", None, frozenset({subject}))
@@ -206,10 +214,17 @@ def find_conditions(
             continue
         resolved[indicator.id] = evaluation.explanation
         figures[indicator.id] = figure(indicator, evaluation)
+        for source, table in fetch_tables(indicator):
+            resolved[f"{source}:{table}:{indicator.id}"] = "Tabellen gir igjen verdien indikatoren trenger."
         if evaluation.state is State.FETCH_FAILING:
             unknown.add(("late", indicator.id))  # judged again once the fetch works
             for source, table in fetch_tables(indicator):
                 failing_tables.setdefault(f"{source}:{table}", []).append(short_label(indicator))
+                refusal = store.refusal(source, table, indicator.id)
+                if refusal is not None:  # the table answered, but lacks this indicator's code or label
+                    subject = f"{source}:{table}:{indicator.id}"
+                    detail = f"Tabellen svarer, men mangler det indikatoren trenger: {refusal[0]}. Gjelder: {short_label(indicator)}."
+                    conditions.append(Condition(describe(catalogue, "fetch_failing", subject), detail))
         elif evaluation.state is State.LATE:
             conditions.append(Condition(describe(catalogue, "late", indicator.id), evaluation.explanation,
                                         figures[indicator.id]))

@@ -10,7 +10,7 @@ from monitor.catalogue.indicators import Catalogue, Indicator, SsbSeries
 from monitor.evaluate.indicator import Evaluation, FetchHealth, evaluate_indicator
 from monitor.core.model import TableMeta, Vintage
 from monitor.catalogue.releases import ReleaseRule
-from monitor.evaluate.failures import failure_sentence
+from monitor.evaluate.failures import failure_sentence, refusal_sentence
 from monitor.sources.registry import default_rule, label, next_check
 from monitor.store.database import Store
 
@@ -50,6 +50,9 @@ class _RunLog:
     def failing_since(self, source: str, table: str) -> str | None:
         return self.store.failing_since(source, table)
 
+    def refusal(self, source: str, table: str, indicator_id: str) -> tuple[str, str] | None:
+        return self.store.refusal(source, table, indicator_id)
+
     def table_meta(self, source: str) -> dict[str, TableMeta]:
         if source not in self.meta:
             self.meta[source] = self.store.table_meta(source)
@@ -66,15 +69,22 @@ def fetch_health(store: Store | _RunLog, indicator: Indicator) -> FetchHealth:
     successes = [store.last_run(source, table) for table in tables]
     known = store.table_meta(source)
     failed = [run for run in attempts if run is not None and run["outcome"] == "failed"]
+    # a table that answered but lacks this indicator's code or label fails this indicator alone
+    refusals = [found for table in tables if (found := store.refusal(source, table, indicator.id)) is not None]
     newest = max((run for run in attempts if run is not None), key=lambda run: run["finished_at"], default=None)
     success_times = [run["finished_at"] for run in successes if run is not None]
     stamps = [stamp for t in tables if t in known and (stamp := known[t].updated) is not None]
+    # In words (issue 17): the raw error stays in the run log.
+    if failed:
+        error = failure_sentence(label(source), failed[0]["error"], store.failing_since(source, failed[0]["target"]))
+    elif refusals:
+        error = refusal_sentence(*refusals[0])
+    else:
+        error = None
     return FetchHealth(
         last_attempt=newest["finished_at"] if newest else None,
-        last_outcome="failed" if failed else (newest["outcome"] if newest else None),
-        # In words (issue 17): the raw error stays in the run log.
-        last_error=failure_sentence(label(source), failed[0]["error"], store.failing_since(source, failed[0]["target"]))
-        if failed else None,
+        last_outcome="failed" if failed or refusals else (newest["outcome"] if newest else None),
+        last_error=error,
         last_success=min(success_times) if len(success_times) == len(tables) and success_times else None,
         source_updated=max(stamps) if stamps else None,
     )

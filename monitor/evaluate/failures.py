@@ -61,3 +61,9 @@ def failure_sentence(label: str, error: str | None, since: str | None = None, zo
         words = f": «{message}»" if message else ""
         return f"{label} svarer med en feilmelding{after}{words}."
     return f"Svaret fra {label} kan ikke leses{after}."
+
+
+def refusal_sentence(error: str, since: str | None = None, zone: ZoneInfo = OSLO) -> str:
+    """An indicator its table refused alone (a code or label the table lacks): the fetch's own bokmål sentence,
+    with since when, e.g. "SSB-tabell 12209 har ingen verdi X i ContentsCode siden 04.12. kl. 15:52."."""
+    return f"{error.strip().rstrip('.')}{_since(since, zone)}."

@@ -236,6 +236,36 @@ class Store:
         ).fetchone()
         return str(row[0]) if row[0] is not None else None
 
+    def refusal(self, source: str, table: str, indicator_id: str) -> tuple[str, str] | None:
+        """The error and start (UTC ISO) of an indicator's current refusal by its table, or None.
+
+        A table that lacks an indicator's code or label fails that indicator alone: a failed run with the target
+        "<table>:<indicator id>" next to the table's own run (same started_at). The refusal holds until a later
+        answer of the table is read without one (a fetched run with no refusal beside it); a change check that
+        only finds the table unchanged does not end it, since the answer that refused is still the newest.
+        """
+        target = f"{table}:{indicator_id}"
+        newest = self.conn.execute(
+            "SELECT id, error FROM fetch_runs WHERE source = ? AND target = ? AND outcome = 'failed' "
+            "ORDER BY id DESC LIMIT 1", (source, target),
+        ).fetchone()
+        if newest is None:
+            return None
+        # the newest fetched answer of the table that refused nothing: the refusal's streak starts after it
+        clean = self.conn.execute(
+            "SELECT MAX(t.id) FROM fetch_runs t WHERE t.source = ? AND t.target = ? "
+            "AND t.outcome IN ('ok', 'unchanged') AND t.raw_path IS NOT NULL AND NOT EXISTS ("
+            "SELECT 1 FROM fetch_runs r WHERE r.source = t.source AND r.target = ? AND r.outcome = 'failed' "
+            "AND r.started_at = t.started_at)", (source, table, target),
+        ).fetchone()[0]
+        if clean is not None and clean > newest[0]:
+            return None
+        since = self.conn.execute(
+            "SELECT MIN(finished_at) FROM fetch_runs WHERE source = ? AND target = ? AND outcome = 'failed' AND id > ?",
+            (source, target, clean or 0),
+        ).fetchone()[0]
+        return str(newest[1] or ""), str(since)
+
     def last_raw(self, source: str, target: str) -> dict[str, Any] | None:
         """The newest successful run of a source/target that archived a response body."""
         rows = list(self._dicts(
