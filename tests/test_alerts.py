@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from support.catalogues import BEHAVIOUR_CATALOGUE, baseline_for, load_behaviour_catalogue
 from support.paths import REPO
-from monitor.alerts.episodes import add_silence, find_conditions, record, remove_silence, silences
+from monitor.alerts.conditions import find_conditions
+from monitor.alerts.episodes import add_silence, record, remove_silence, silences
 from monitor.evaluate.assessment import evaluate_all
 from monitor.catalogue.indicators import Catalogue, load_catalogue
 from monitor.cli.main import cli
@@ -496,7 +497,8 @@ def test_source_owners_are_validated_in_the_catalogue(tmp_path: Path) -> None:
 
 
 def test_digests_group_by_primary_recipient_and_say_why(behaviour_catalogue: Catalogue) -> None:
-    from monitor.alerts.episodes import Notice, describe, digests
+    from monitor.alerts.conditions import describe
+    from monitor.alerts.episodes import Notice, digests
     from monitor.catalogue.indicators import SourceOwner
 
     shared = behaviour_catalogue.model_copy(update={"sources": [

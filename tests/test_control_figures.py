@@ -228,6 +228,28 @@ def test_monitor_check_and_status_json(catalogue: Catalogue, db: Path, server: F
     assert listed["netto_driftsresultat"]["control"] is None
 
 
+def test_fetch_one_imported_indicator_fetches_its_control_figure(
+    catalogue: Catalogue, db: Path, server: FakePxWebApi, tmp_path: Path
+) -> None:
+    """`monitor fetch --indicator netto_lanegjeld`: its value is imported, so only its control table is asked for."""
+    from click.testing import CliRunner
+
+    from monitor.cli.main import cli
+
+    env = {"MONITOR_DB": str(db), "MONITOR_CATALOGUE": str(catalogue_path(tmp_path)), "MONITOR_SSB_URL": server.base_url,
+           "MONITOR_RAW_DIR": str(tmp_path / "raw")}
+    server.reset_counters()
+    result = CliRunner().invoke(cli, ["fetch", "--indicator", "netto_lanegjeld"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "SSB 12143: nye verdier" in result.stdout and "1 tabell, 0 feilet" in result.stdout
+    assert [r.path for r in server.requests if r.method == "POST"] == ["/tables/12143/data"]
+    with Store(db) as store:
+        assert {v.period: v.value for v in store.latest(control_key("netto_lanegjeld"))}["2021"] == 100.3
+    # a source it is not fetched from is refused in one sentence, and nothing is asked
+    wrong = CliRunner().invoke(cli, ["fetch", "--indicator", "netto_lanegjeld", "--source", "fhi"], env=env)
+    assert wrong.exit_code != 0 and "netto_lanegjeld: hentes fra SSB, ikke FHI" in wrong.output
+
+
 def test_a_failing_control_table_fails_alone_and_is_a_note_not_the_values_failure(
     catalogue: Catalogue, db: Path, server: FakePxWebApi, tmp_path: Path
 ) -> None:

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from monitor.alerts.episodes import find_conditions, record
+from monitor.alerts.conditions import find_conditions
+from monitor.alerts.episodes import record
 from monitor.alerts.outbox import CLAIM_LEASE, claim
 from monitor.catalogue.indicators import load_catalogue
 from monitor.cli import alerts as alerts_cli

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from fetchers.ssb import SsbClient
-from monitor.alerts.episodes import describe, find_conditions
+from monitor.alerts.conditions import describe, find_conditions
 from monitor.catalogue.indicators import Catalogue
 from monitor.core.model import RunRecord
 from monitor.evaluate.assessment import evaluate_all

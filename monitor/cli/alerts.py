@@ -18,11 +18,11 @@ import click
 
 from monitor.cli.context import current_settings as _settings, local_now as _now, login_name as _login_name
 from monitor.alerts.mail import render_test
+from monitor.alerts.conditions import find_conditions
 from monitor.alerts.episodes import (
     AlertConfig,
     RecordResult,
     add_silence,
-    find_conditions,
     open_episodes,
     record,
     remove_silence,

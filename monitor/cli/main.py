@@ -124,12 +124,14 @@ def fetch(ctx: click.Context, source: str | None, indicator_ids: tuple[str, ...]
         known = sorted(only - set(unknown))
         problems = [f"ukjent indikator-id {i!r}" for i in unknown]
         for i in known:
-            fetch_spec = catalogue.get(i).fetch
-            if fetch_spec is None or fetch_spec.kind not in INDICATOR_SOURCES:
-                problems.append(f"{i}: hentes ikke fra en kilde med API ({catalogue.get(i).path})")
-            elif source is not None and fetch_spec.kind != source:
+            # its value's fetch block and its control figure's (an imported value may have one fetched beside it)
+            indicator = catalogue.get(i)
+            kinds = [b.kind for b in (indicator.fetch, indicator.control) if b is not None and b.kind in INDICATOR_SOURCES]
+            if not kinds:
+                problems.append(f"{i}: hentes ikke fra en kilde med API ({indicator.path})")
+            elif source is not None and source not in kinds:
                 problems.append(
-                    f"{i}: hentes fra {INDICATOR_SOURCES[fetch_spec.kind].label}, ikke {INDICATOR_SOURCES[source].label}"
+                    f"{i}: hentes fra {INDICATOR_SOURCES[kinds[0]].label}, ikke {INDICATOR_SOURCES[source].label}"
                 )
         if problems:
             raise ProblemListError(problems)
