@@ -228,6 +228,20 @@ def test_monitor_check_and_status_json(catalogue: Catalogue, db: Path, server: F
     assert listed["netto_driftsresultat"]["control"] is None
 
 
+def test_the_sources_page_names_the_control_figure_under_its_table(
+    catalogue: Catalogue, db: Path, server: FakePxWebApi, tmp_path: Path
+) -> None:
+    from monitor.evaluate.indicator import short_label
+
+    fetch(catalogue, db, server, tmp_path)
+    html = app_for(db, tmp_path).test_client().get("/kilder").get_data(as_text=True)
+    row = html[html.index(">12143<"):]
+    row = row[:row.index("</tr>")]
+    label = short_label(catalogue.get("netto_lanegjeld"))
+    assert f'href="/indikator/netto_lanegjeld">{label} (kontrolltall)</a>' in row
+    assert 'href="/indikator/netto_driftsresultat"' in row  # the table's own indicator, as before
+
+
 def test_fetch_one_imported_indicator_fetches_its_control_figure(
     catalogue: Catalogue, db: Path, server: FakePxWebApi, tmp_path: Path
 ) -> None:

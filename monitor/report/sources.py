@@ -21,7 +21,6 @@ from monitor.store.database import Store
 BASELINE_SOURCE = "baseline"  # monitor/seed/baseline.py: the source of the printed handlingsprogram's values
 
 
-
 @dataclass(frozen=True)
 class TableRow:
     """One source table and what the run log and the source say about it."""
@@ -75,6 +74,10 @@ def sources_page(
             for table in fetch_tables(indicator):
                 users.setdefault((indicator.fetch.kind, table), []).append(
                     (f"/indikator/{indicator.id}", short_label(indicator)))  # a name, not the id (issue 17)
+        if indicator.control is not None:  # an imported value's control figure is fetched from this table too
+            for table in sorted({series.table for series in indicator.control.series.values()}):
+                users.setdefault((indicator.control.kind, table), []).append(
+                    (f"/indikator/{indicator.id}", f"{short_label(indicator)} (kontrolltall)"))
     for area in kostra.areas if kostra is not None else []:
         for row in area.rows:
             if row.ssb is not None:
