@@ -11,28 +11,21 @@ from typing import Any
 
 import pytest
 
-from fetchers.ssb import SsbClient
 from monitor.alerts.conditions import describe, find_conditions
 from monitor.catalogue.indicators import Catalogue
 from monitor.core.model import RunRecord
 from monitor.evaluate.assessment import evaluate_all
 from monitor.evaluate.indicator import Evaluation, State
-from monitor.sources.pipeline import FetchReport, fetch_ssb
 from monitor.store.database import Store
-from support.clocks import FixedClock
 from support.fake_pxwebapi import FakePxWebApi
 from support.paths import OSLO
-from support.ssb_catalogue import catalogue_with, ssb_indicator
+from support.ssb_catalogue import catalogue_with, over_80, ssb_indicator
+from support.ssb_runs import run_ssb
 
 FIRST = datetime(2026, 11, 27, 9, 0, tzinfo=OSLO)
 SENTENCE = "SSB-tabell 12209 har ingen verdi KOSandelfinnesikke0000 i ContentsCode"
 
 
-def over_80() -> dict[str, Any]:
-    entry = ssb_indicator("bor_hjemme", "12209", {"ContentsCode": "KOSsykhjand80aar0000"},
-                          labels={"ContentsCode": "beboere på institusjon"})
-    entry["fetch"]["value"] = {"op": "scale", "factor": -1, "offset": 100, "of": ["bor_hjemme"]}
-    return entry
 
 
 def helse(code: str) -> dict[str, Any]:
@@ -52,10 +45,6 @@ def db(tmp_path: Path) -> Iterator[Store]:
         yield store
 
 
-def fetch(catalogue: Catalogue, store: Store, server: FakePxWebApi, tmp_path: Path, at: datetime,
-          force: bool = True) -> FetchReport:
-    with SsbClient(server.base_url, timeout=5.0, backoff=0.01) as client:
-        return fetch_ssb(catalogue, store, client, clock=FixedClock(at), raw_dir=tmp_path / "raw", force=force)
 
 
 def judged(catalogue: Catalogue, store: Store, at: datetime) -> dict[str, Evaluation]:
@@ -66,7 +55,7 @@ def test_a_refused_indicator_fails_alone_until_its_table_answers_for_it(
     tmp_path: Path, db: Store, server: FakePxWebApi
 ) -> None:
     wrong = catalogue_with(tmp_path, over_80(), helse("KOSandelfinnesikke0000"))
-    report = fetch(wrong, db, server, tmp_path, FIRST)
+    report = run_ssb(wrong, db, server, tmp_path, FIRST)
     assert {t.table: t.outcome for t in report.tables} == {"12209": "ok", "12209:helse": "failed"}
 
     evaluations = judged(wrong, db, FIRST)
@@ -88,19 +77,19 @@ def test_a_refused_indicator_fails_alone_until_its_table_answers_for_it(
 
     # A day later the first scheduled run (no change check yet) reads 12209 again: the same values, refused again
     later = FIRST + timedelta(days=1)
-    reread = fetch(wrong, db, server, tmp_path, later, force=False)
+    reread = run_ssb(wrong, db, server, tmp_path, later, force=False)
     assert {t.table: t.outcome for t in reread.tables} == {"12209": "unchanged", "12209:helse": "failed"}
     assert judged(wrong, db, later)["helse"].state is State.FETCH_FAILING
 
     # Another forced run refuses again: still one streak, since 27 November
     again = FIRST + timedelta(days=2)
-    fetch(wrong, db, server, tmp_path, again)
+    run_ssb(wrong, db, server, tmp_path, again)
     assert f"{SENTENCE} siden 27.11. kl. 09:00." in judged(wrong, db, again)["helse"].explanation
 
     # The catalogue is corrected (the code 12209 has): the next answer is read without a refusal
     fixed = catalogue_with(tmp_path, over_80(), helse("KOSandelmhelseut0000"))
     mended = FIRST + timedelta(days=3)
-    report = fetch(fixed, db, server, tmp_path, mended)
+    report = run_ssb(fixed, db, server, tmp_path, mended)
     assert {t.table: t.outcome for t in report.tables} == {"12209": "ok"}
     evaluations = judged(fixed, db, mended)
     assert evaluations["helse"].state is not State.FETCH_FAILING and evaluations["helse"].latest_value is not None

@@ -13,16 +13,13 @@ from typing import Any
 import pytest
 import yaml
 
-from fetchers.ssb import SsbClient
-from monitor.catalogue.indicators import Catalogue
 from monitor.core.fetchspec import SsbFetch
-from monitor.sources.pipeline import FetchReport, fetch_ssb
 from monitor.store.database import Store
 from support.catalogues import PRODUCTION_CATALOGUE, production_catalogue
-from support.clocks import FixedClock
 from support.fake_pxwebapi import FakePxWebApi
 from support.paths import FIXTURES, OSLO, REPO
-from support.ssb_catalogue import catalogue_with, ssb_indicator
+from support.ssb_catalogue import catalogue_with, over_80
+from support.ssb_runs import run_ssb, stored
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=OSLO)
 ID = "arsverk_fagutdanning_helse"
@@ -40,11 +37,6 @@ def production_entry() -> dict[str, Any]:
     return entry
 
 
-def over_80() -> dict[str, Any]:
-    entry = ssb_indicator("bor_hjemme", "12209", {"ContentsCode": "KOSsykhjand80aar0000"},
-                          labels={"ContentsCode": "beboere på institusjon"})
-    entry["fetch"]["value"] = {"op": "scale", "factor": -1, "offset": 100, "of": ["bor_hjemme"]}
-    return entry
 
 
 @pytest.fixture
@@ -61,14 +53,8 @@ def db(tmp_path: Path) -> Iterator[Store]:
         yield store
 
 
-def run(catalogue: Catalogue, store: Store, server: FakePxWebApi, tmp_path: Path) -> FetchReport:
-    server.reset_counters()
-    with SsbClient(server.base_url, timeout=5.0, backoff=0.01) as client:
-        return fetch_ssb(catalogue, store, client, clock=FixedClock(NOW), raw_dir=tmp_path / "raw", force=True)
 
 
-def stored(store: Store, indicator_id: str) -> dict[str, float | None]:
-    return {v.period: None if v.value is None else round(v.value, 6) for v in store.latest(indicator_id)}
 
 
 def test_the_real_block_parses_with_its_kostra_region_and_unverified_marks() -> None:
@@ -87,7 +73,7 @@ def test_the_real_block_parses_with_its_kostra_region_and_unverified_marks() -> 
 
 def test_the_fetch_reproduces_the_printed_values(tmp_path: Path, db: Store, server: FakePxWebApi) -> None:
     catalogue = catalogue_with(tmp_path, production_entry())
-    report = run(catalogue, db, server, tmp_path)
+    report = run_ssb(catalogue, db, server, tmp_path, NOW)
     assert report.failed == []
     assert stored(db, ID) == EXPECTED
     with (REPO / "monitor" / "data" / "baseline.csv").open(encoding="utf-8") as handle:
@@ -105,7 +91,7 @@ def test_the_fetch_reproduces_the_printed_values(tmp_path: Path, db: Store, serv
 
 def test_sharing_12209_with_over_80_is_one_query_for_both(tmp_path: Path, db: Store, server: FakePxWebApi) -> None:
     catalogue = catalogue_with(tmp_path, production_entry(), over_80())
-    report = run(catalogue, db, server, tmp_path)
+    report = run_ssb(catalogue, db, server, tmp_path, NOW)
     assert report.failed == [] and server.path_counts["/tables/12209/data"] == 1
     assert stored(db, ID) == EXPECTED
     assert stored(db, "bor_hjemme")["2022"] == pytest.approx(90.9)
@@ -121,7 +107,7 @@ def test_a_wrong_table_guess_fails_only_this_indicator(tmp_path: Path, db: Store
     metadata["size"][metadata["id"].index("ContentsCode")] = len(contents["index"])
     server.set_metadata("12209", metadata)
     catalogue = catalogue_with(tmp_path, production_entry(), over_80())
-    report = run(catalogue, db, server, tmp_path)
+    report = run_ssb(catalogue, db, server, tmp_path, NOW)
     assert {t.table: (t.outcome, t.error) for t in report.tables} == {
         "12209": ("ok", None),
         f"12209:{ID}": ("failed", f"SSB-tabell 12209 har ingen verdi {CODE} i ContentsCode"),

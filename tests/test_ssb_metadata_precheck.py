@@ -15,18 +15,17 @@ from click.testing import CliRunner
 from fetchers.jsonstat import parse_dataset
 from fetchers.ssb import SsbClient
 from fetchers.ssb_source import SsbSource
-from monitor.catalogue.indicators import Catalogue
 from monitor.cli.main import cli
 from monitor.core.errors import CatalogueError, IndicatorRefused
 from monitor.core.fetchspec import SsbFetch
 from monitor.sources.online import Findings, check_ssb_online
-from monitor.sources.pipeline import FetchReport, fetch_ssb
+from monitor.sources.pipeline import FetchReport
 from monitor.store.database import Store
 from monitor.store.rawarchive import read_archived
-from support.clocks import FixedClock
 from support.fake_pxwebapi import FakePxWebApi
 from support.paths import FIXTURES, OSLO
-from support.ssb_catalogue import catalogue_with, ssb_indicator
+from support.ssb_catalogue import catalogue_with, over_80, ssb_indicator
+from support.ssb_runs import run_ssb, stored
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=OSLO)
 
@@ -47,11 +46,6 @@ def by_label(label: str, indicator_id: str = "lanegjeld_etikett") -> dict[str, A
     return ssb_indicator(indicator_id, "12143", {"KOKartkap0000": {"label": label}, "ContentsCode": "KOSbelopbrinv0000"})
 
 
-def over_80() -> dict[str, Any]:
-    entry = ssb_indicator("bor_hjemme", "12209", {"ContentsCode": "KOSsykhjand80aar0000"},
-                          labels={"ContentsCode": "beboere på institusjon"})
-    entry["fetch"]["value"] = {"op": "scale", "factor": -1, "offset": 100, "of": ["bor_hjemme"]}
-    return entry
 
 
 @pytest.fixture
@@ -68,14 +62,8 @@ def db(tmp_path: Path) -> Iterator[Store]:
         yield store
 
 
-def run(catalogue: Catalogue, store: Store, server: FakePxWebApi, tmp_path: Path) -> FetchReport:
-    server.reset_counters()
-    with SsbClient(server.base_url, timeout=5.0, backoff=0.01) as client:
-        return fetch_ssb(catalogue, store, client, clock=FixedClock(NOW), raw_dir=tmp_path / "raw", force=True)
 
 
-def stored(store: Store, indicator_id: str) -> dict[str, float | None]:
-    return {v.period: None if v.value is None else round(v.value, 6) for v in store.latest(indicator_id)}
 
 
 def outcomes(report: FetchReport) -> dict[str, tuple[str, str | None]]:
@@ -87,7 +75,7 @@ def test_a_code_the_table_lacks_fails_only_its_indicator_and_the_sibling_is_stor
 ) -> None:
     wrong = ssb_indicator("feil_kode", "12209", {"ContentsCode": "KOSandelfinnesikke0000"})
     catalogue = catalogue_with(tmp_path, over_80(), wrong)
-    report = run(catalogue, db, server, tmp_path)
+    report = run_ssb(catalogue, db, server, tmp_path, NOW)
     sentence = "SSB-tabell 12209 har ingen verdi KOSandelfinnesikke0000 i ContentsCode"
     assert outcomes(report) == {"12209": ("ok", None), "12209:feil_kode": ("failed", sentence)}
     assert stored(db, "bor_hjemme") == BOR_HJEMME
@@ -103,7 +91,7 @@ def test_a_code_the_table_lacks_fails_only_its_indicator_and_the_sibling_is_stor
 
 def test_a_happy_run_reads_no_metadata(tmp_path: Path, db: Store, server: FakePxWebApi) -> None:
     catalogue = catalogue_with(tmp_path, driftsresultat(), over_80())
-    report = run(catalogue, db, server, tmp_path)
+    report = run_ssb(catalogue, db, server, tmp_path, NOW)
     assert report.failed == []
     assert report.requests == server.total_requests == 3  # /config and one POST per table
     assert not any(path.endswith("/metadata") for path in server.path_counts)
@@ -115,7 +103,7 @@ def test_when_the_metadata_cannot_be_read_the_table_fails_as_before(
     wrong = ssb_indicator("feil_kode", "12209", {"ContentsCode": "KOSandelfinnesikke0000"})
     catalogue = catalogue_with(tmp_path, over_80(), wrong)
     server.inject("/tables/12209/metadata", "html", times=None)
-    report = run(catalogue, db, server, tmp_path)
+    report = run_ssb(catalogue, db, server, tmp_path, NOW)
     assert [t.table for t in report.failed] == ["12209"]
     error = report.failed[0].error or ""
     assert error.startswith("tabell 12209: ") and "HTTP 400" in error and "KOSandelfinnesikke0000" in error
@@ -127,7 +115,7 @@ def test_a_label_resolves_to_its_code_and_the_value_is_stored(
 ) -> None:
     catalogue = catalogue_with(tmp_path, driftsresultat(), by_label("  netto   LÅNEGJELD "))
     with caplog.at_level("INFO", logger="fetchers.ssb_source"):
-        report = run(catalogue, db, server, tmp_path)
+        report = run_ssb(catalogue, db, server, tmp_path, NOW)
     assert report.failed == []
     assert stored(db, "lanegjeld_etikett") == NETTO_LANEGJELD
     assert stored(db, "driftsresultat") == NETTO_DRIFTSRESULTAT
@@ -146,7 +134,7 @@ def test_a_label_with_no_match_fails_alone_naming_the_label_and_the_table(
     tmp_path: Path, db: Store, server: FakePxWebApi
 ) -> None:
     catalogue = catalogue_with(tmp_path, driftsresultat(), by_label("Ubundne investeringsfond", "fond_test"))
-    report = run(catalogue, db, server, tmp_path)
+    report = run_ssb(catalogue, db, server, tmp_path, NOW)
     assert outcomes(report) == {
         "12143": ("ok", None),
         "12143:fond_test": (
@@ -158,7 +146,7 @@ def test_a_label_with_no_match_fails_alone_naming_the_label_and_the_table(
 
 def test_a_label_is_the_whole_label_not_a_part_of_it(tmp_path: Path, db: Store, server: FakePxWebApi) -> None:
     catalogue = catalogue_with(tmp_path, driftsresultat(), by_label("Netto"))  # a prefix of two labels: no match
-    report = run(catalogue, db, server, tmp_path)
+    report = run_ssb(catalogue, db, server, tmp_path, NOW)
     assert outcomes(report)["12143:lanegjeld_etikett"] == (
         "failed", "SSB-tabell 12143 har ingen verdi med etiketten «Netto» i KOKartkap0000")
 
@@ -170,7 +158,7 @@ def test_a_label_with_two_matches_fails_alone_listing_the_candidates(
     metadata["dimension"]["KOKartkap0000"]["category"]["label"]["AGD21"] = "Netto lånegjeld"
     server.set_metadata("12143", metadata)
     catalogue = catalogue_with(tmp_path, driftsresultat(), by_label("Netto lånegjeld"))
-    report = run(catalogue, db, server, tmp_path)
+    report = run_ssb(catalogue, db, server, tmp_path, NOW)
     assert outcomes(report) == {
         "12143": ("ok", None),
         "12143:lanegjeld_etikett": ("failed", (
@@ -186,7 +174,7 @@ def test_a_label_cannot_be_looked_up_without_metadata_and_the_sibling_is_stored(
 ) -> None:
     server.inject("/tables/12143/metadata", "html", times=None)
     catalogue = catalogue_with(tmp_path, driftsresultat(), by_label("Netto lånegjeld"))
-    report = run(catalogue, db, server, tmp_path)
+    report = run_ssb(catalogue, db, server, tmp_path, NOW)
     outcome, error = outcomes(report)["12143:lanegjeld_etikett"]
     assert outcome == "failed" and (error or "").startswith(
         "SSB-tabell 12143: etiketten «Netto lånegjeld» i KOKartkap0000 kunne ikke slås opp fordi tabellens metadata "
@@ -199,7 +187,7 @@ def test_every_series_of_a_table_refused_fails_the_table_with_the_sentences(
     tmp_path: Path, db: Store, server: FakePxWebApi
 ) -> None:
     catalogue = catalogue_with(tmp_path, by_label("Ubundne investeringsfond", "fond_test"), over_80())
-    report = run(catalogue, db, server, tmp_path)
+    report = run_ssb(catalogue, db, server, tmp_path, NOW)
     assert outcomes(report) == {
         "12143": ("failed", "tabell 12143: SSB-tabell 12143 har ingen verdi med etiketten «Ubundne investeringsfond» i "
                             "KOKartkap0000."),

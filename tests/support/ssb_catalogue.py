@@ -54,3 +54,12 @@ def catalogue_with(directory: Path, *indicators: dict[str, Any]) -> Catalogue:
     path = directory / "catalogue.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return load_catalogue(path)
+
+
+def over_80() -> dict[str, Any]:
+    """bor_hjemme: 12209's KOSsykhjand80aar0000 (80+ on institution), stored as 100 − x, like the catalogue's
+    over_80; a sibling that must stay stored when another indicator of 12209 fails."""
+    entry = ssb_indicator("bor_hjemme", "12209", {"ContentsCode": "KOSsykhjand80aar0000"},
+                          labels={"ContentsCode": "beboere på institusjon"})
+    entry["fetch"]["value"] = {"op": "scale", "factor": -1, "offset": 100, "of": ["bor_hjemme"]}
+    return entry
