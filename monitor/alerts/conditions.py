@@ -62,7 +62,6 @@ class Findings:
     figures: Mapping[str, str] = field(default_factory=dict)  # indicator id → its figure (see Condition)
 
 
-
 def fetch_tables(indicator: Indicator) -> list[tuple[str, str]]:
     """(source, table) pairs an indicator is fetched from, as the run log names them."""
     if indicator.fetch is None:
