@@ -26,8 +26,6 @@ FIRST = datetime(2026, 11, 27, 9, 0, tzinfo=OSLO)
 SENTENCE = "SSB-tabell 12209 har ingen verdi KOSandelfinnesikke0000 i ContentsCode"
 
 
-
-
 def helse(code: str) -> dict[str, Any]:
     return ssb_indicator("helse", "12209", {"ContentsCode": code})
 
@@ -43,8 +41,6 @@ def db(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "monitor.db") as store:
         store.migrate()
         yield store
-
-
 
 
 def judged(catalogue: Catalogue, store: Store, at: datetime) -> dict[str, Evaluation]:

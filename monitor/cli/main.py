@@ -18,6 +18,7 @@ from monitor.core.errors import MonitorError, ProblemListError
 from monitor.imports.indicators import FORMATS, ImportResult, import_file
 from monitor.imports.nkom import INDICATORS as NKOM_INDICATORS, SOURCE as NKOM_SOURCE
 from monitor.seed.kostra_baseline import kostra_next_to, load_kostra_baseline
+from monitor.sources.feeds import feeds
 from monitor.sources.registry import INDICATOR_SOURCES, check_online, run_fetch, sources_used
 from monitor.core.settings import Settings, load_settings
 from monitor.report.status import status_rows
@@ -125,10 +126,9 @@ def fetch(ctx: click.Context, source: str | None, indicator_ids: tuple[str, ...]
         problems = [f"ukjent indikator-id {i!r}" for i in unknown]
         for i in known:
             # its value's fetch block and its control figure's (an imported value may have one fetched beside it)
-            indicator = catalogue.get(i)
-            kinds = [b.kind for b in (indicator.fetch, indicator.control) if b is not None and b.kind in INDICATOR_SOURCES]
+            kinds = [f.fetch.kind for f in feeds(catalogue, only={i}) if f.fetch.kind in INDICATOR_SOURCES]
             if not kinds:
-                problems.append(f"{i}: hentes ikke fra en kilde med API ({indicator.path})")
+                problems.append(f"{i}: hentes ikke fra en kilde med API ({catalogue.get(i).path})")
             elif source is not None and source not in kinds:
                 problems.append(
                     f"{i}: hentes fra {INDICATOR_SOURCES[kinds[0]].label}, ikke {INDICATOR_SOURCES[source].label}"

@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 from monitor.catalogue.indicators import Catalogue
 from monitor.store.fetchrequests import FetchRequest, latest_requests
 from monitor.catalogue.kostra import KOSTRA_SOURCE, KostraCatalogue
+from monitor.sources.feeds import feeds
 from monitor.sources.registry import IMPORT_SOURCES, SOURCES, next_check
 from monitor.core.model import TableMeta
 from monitor.evaluate.failures import failure_kind, failure_sentence
 from monitor.evaluate.indicator import short_label
-from monitor.report.indicator import OUTCOME_WORDS, fetch_tables
+from monitor.report.indicator import OUTCOME_WORDS
 from monitor.report.readmodel import area_slug
 from monitor.store.database import Store
 
@@ -69,15 +70,11 @@ def sources_page(
     zone = now.tzinfo if isinstance(now.tzinfo, ZoneInfo) else ZoneInfo("Europe/Oslo")
     requests = latest_requests(store)
     users: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for indicator in catalogue.indicators:
-        if indicator.fetch is not None:
-            for table in fetch_tables(indicator):
-                users.setdefault((indicator.fetch.kind, table), []).append(
-                    (f"/indikator/{indicator.id}", short_label(indicator)))  # a name, not the id (issue 17)
-        if indicator.control is not None:  # an imported value's control figure is fetched from this table too
-            for table in sorted({series.table for series in indicator.control.series.values()}):
-                users.setdefault((indicator.control.kind, table), []).append(
-                    (f"/indikator/{indicator.id}", f"{short_label(indicator)} (kontrolltall)"))
+    for feed in feeds(catalogue):  # each fetch block, and each imported value's control figure
+        name = short_label(feed.indicator)  # a name, not the id (issue 17)
+        for table in sorted({series.table for series in feed.fetch.series.values()}):
+            users.setdefault((feed.fetch.kind, table), []).append(
+                (f"/indikator/{feed.indicator.id}", f"{name} (kontrolltall)" if feed.is_control else name))
     for area in kostra.areas if kostra is not None else []:
         for row in area.rows:
             if row.ssb is not None:
